@@ -1,0 +1,199 @@
+using Latchkey.Server.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Latchkey.Server.Pages.Admin;
+
+/// <summary>The administrator role; members may use <c>/admin</c> and are reported as admins by <c>users list</c>.</summary>
+public static class AdminRole
+{
+    public const string Name = "admin";
+}
+
+/// <summary>A user as the admin list shows it.</summary>
+public sealed record UserRow(
+    string UserName,
+    string Email,
+    string FullName,
+    bool IsActive,
+    bool IsAdmin,
+    bool IsLockedOut,
+    DateTimeOffset CreatedAt);
+
+/// <summary>The fields an administrator fills in to create a user.</summary>
+public sealed record NewUser(string UserName, string Email, string FirstName, string LastName, bool IsAdmin);
+
+/// <summary>Outcome of an admin change: failures carry a message that is safe to show an administrator.</summary>
+public sealed record AdminResult(bool Succeeded, string? Error)
+{
+    public static AdminResult Ok { get; } = new(true, null);
+
+    public static AdminResult Fail(string error) => new(false, error);
+
+    public static AdminResult UnknownUser(string userName) => new(false, $"No user named '{userName}'.");
+
+    public static AdminResult From(IdentityResult result) =>
+        result.Succeeded ? Ok : Fail(string.Join(" ", result.Errors.Select(e => e.Description)));
+}
+
+/// <summary>
+/// User changes shared by the <c>latchkey users</c> commands and the <c>/admin/users</c> pages, all
+/// through Identity's <see cref="UserManager{TUser}"/> so its validators and security stamps apply.
+/// </summary>
+public sealed class UserAdministration(
+    UserManager<LatchkeyUser> users,
+    RoleManager<IdentityRole<Guid>> roles,
+    LatchkeyDbContext db,
+    TimeProvider time)
+{
+    public static UserAdministration From(IServiceProvider services) => new(
+        services.GetRequiredService<UserManager<LatchkeyUser>>(),
+        services.GetRequiredService<RoleManager<IdentityRole<Guid>>>(),
+        services.GetRequiredService<LatchkeyDbContext>(),
+        services.GetService<TimeProvider>() ?? TimeProvider.System);
+
+    public async Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var admins = (await users.GetUsersInRoleAsync(AdminRole.Name)).Select(u => u.Id).ToHashSet();
+        var all = await users.Users.AsNoTracking().ToListAsync(ct);
+        return all
+            .OrderBy(u => u.UserName, StringComparer.Ordinal)
+            .Select(u => new UserRow(
+                u.UserName ?? "",
+                u.Email ?? "",
+                $"{u.FirstName} {u.LastName}".Trim(),
+                u.IsActive,
+                admins.Contains(u.Id),
+                u.LockoutEnd is { } end && end > now,
+                u.CreatedAt))
+            .ToList();
+    }
+
+    public async Task<AdminResult> CreateAsync(NewUser request, string password, CancellationToken ct)
+    {
+        var user = new LatchkeyUser
+        {
+            UserName = request.UserName.Trim(),
+            Email = request.Email.Trim(),
+            // The administrator vouches for the address; nothing else would ever confirm it.
+            EmailConfirmed = true,
+            FirstName = request.FirstName.Trim(),
+            LastName = request.LastName.Trim(),
+            IsActive = true,
+            CreatedAt = time.GetUtcNow(),
+        };
+
+        // The user and the role grant land together or not at all.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var created = await users.CreateAsync(user, password);
+        if (!created.Succeeded)
+        {
+            return AdminResult.From(created);
+        }
+
+        if (request.IsAdmin)
+        {
+            var granted = await GrantAdminAsync(user);
+            if (!granted.Succeeded)
+            {
+                return granted;
+            }
+        }
+
+        await transaction.CommitAsync(ct);
+        return AdminResult.Ok;
+    }
+
+    /// <summary>Disabling also renews the security stamp so existing sign-ins stop being accepted.</summary>
+    public async Task<AdminResult> SetActiveAsync(string userName, bool active)
+    {
+        var user = await users.FindByNameAsync(userName);
+        if (user is null)
+        {
+            return AdminResult.UnknownUser(userName);
+        }
+
+        user.IsActive = active;
+        return AdminResult.From(active ? await users.UpdateAsync(user) : await users.UpdateSecurityStampAsync(user));
+    }
+
+    public async Task<AdminResult> SetAdminAsync(string userName, bool admin)
+    {
+        var user = await users.FindByNameAsync(userName);
+        if (user is null)
+        {
+            return AdminResult.UnknownUser(userName);
+        }
+
+        var isAdmin = await users.IsInRoleAsync(user, AdminRole.Name);
+        if (isAdmin == admin)
+        {
+            return AdminResult.Ok;
+        }
+
+        if (admin)
+        {
+            return await GrantAdminAsync(user);
+        }
+
+        var removed = await users.RemoveFromRoleAsync(user, AdminRole.Name);
+        return removed.Succeeded ? AdminResult.From(await users.UpdateSecurityStampAsync(user)) : AdminResult.From(removed);
+    }
+
+    /// <summary>
+    /// Validates, hashes and stores the new password in one update and renews the security stamp,
+    /// so other sessions of the user end. (Remove-then-add would leave no password if the add failed.)
+    /// </summary>
+    public async Task<AdminResult> SetPasswordAsync(string userName, string password)
+    {
+        var user = await users.FindByNameAsync(userName);
+        if (user is null)
+        {
+            return AdminResult.UnknownUser(userName);
+        }
+
+        var errors = new List<IdentityError>();
+        foreach (var validator in users.PasswordValidators)
+        {
+            var result = await validator.ValidateAsync(users, user, password);
+            errors.AddRange(result.Errors);
+        }
+
+        if (errors.Count > 0)
+        {
+            return AdminResult.From(IdentityResult.Failed([.. errors]));
+        }
+
+        user.PasswordHash = users.PasswordHasher.HashPassword(user, password);
+        return AdminResult.From(await users.UpdateSecurityStampAsync(user));
+    }
+
+    public async Task<AdminResult> UnlockAsync(string userName)
+    {
+        var user = await users.FindByNameAsync(userName);
+        if (user is null)
+        {
+            return AdminResult.UnknownUser(userName);
+        }
+
+        user.LockoutEnd = null;
+        user.AccessFailedCount = 0;
+        return AdminResult.From(await users.UpdateAsync(user));
+    }
+
+    private async Task<AdminResult> GrantAdminAsync(LatchkeyUser user)
+    {
+        if (!await roles.RoleExistsAsync(AdminRole.Name))
+        {
+            var role = await roles.CreateAsync(new IdentityRole<Guid>(AdminRole.Name) { Id = Guid.NewGuid() });
+            if (!role.Succeeded)
+            {
+                return AdminResult.From(role);
+            }
+        }
+
+        return AdminResult.From(await users.AddToRoleAsync(user, AdminRole.Name));
+    }
+}
