@@ -1,0 +1,23 @@
+using Latchkey.Server.SimpleSso;
+
+namespace Latchkey.Server.Hosting;
+
+/// <summary>Request pipeline and endpoint composition.</summary>
+public static class LatchkeyApplicationExtensions
+{
+    public static WebApplication MapLatchkey(this WebApplication app)
+    {
+        // ProblemDetails without exception details, in every environment: a stack trace helps attackers more than users.
+        app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = _ => StatusCodes.Status500InternalServerError });
+        app.UseStatusCodePages();
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapRazorPages();
+        app.MapLatchkeySimpleSso();
+        return app;
+    }
+}

@@ -1,0 +1,91 @@
+namespace Latchkey.Server.Hosting;
+
+/// <summary>The <c>Latchkey</c> configuration section. Validated at startup by <see cref="LatchkeyOptionsValidator"/>.</summary>
+public sealed class LatchkeyOptions
+{
+    public const string SectionName = "Latchkey";
+
+    /// <summary>Folder for the SQLite file and other local state; relative paths resolve against the working directory.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    public LatchkeyStorageOptions Storage { get; set; } = new();
+
+    public LatchkeySimpleSsoOptions SimpleSso { get; set; } = new();
+
+    public LatchkeyAccountsOptions Accounts { get; set; } = new();
+
+    public LatchkeyBootstrapOptions Bootstrap { get; set; } = new();
+
+    /// <summary>The data directory as an absolute path.</summary>
+    public string DataDirectoryFullPath => Path.GetFullPath(DataDirectory);
+}
+
+/// <summary>The storage back ends Latchkey ships migrations for.</summary>
+public enum LatchkeyStorageProvider
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary><c>Latchkey:Storage</c>.</summary>
+public sealed class LatchkeyStorageOptions
+{
+    /// <summary><c>Sqlite</c> (default) or <c>PostgreSql</c>. A string so that a typo gets a clear startup error instead of a binder exception.</summary>
+    public string Provider { get; set; } = nameof(LatchkeyStorageProvider.Sqlite);
+
+    /// <summary>Provider connection string. Optional for SQLite (defaults to <c>latchkey.db</c> in the data directory), required for PostgreSQL.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Whether <see cref="Provider"/> names a known provider (case-insensitive, names only).</summary>
+    public bool TryGetProvider(out LatchkeyStorageProvider provider)
+    {
+        provider = default;
+        return !string.IsNullOrWhiteSpace(Provider)
+            && !char.IsDigit(Provider.TrimStart()[0])
+            && !Provider.TrimStart().StartsWith('-')
+            && Enum.TryParse(Provider.Trim(), ignoreCase: true, out provider)
+            && Enum.IsDefined(provider);
+    }
+
+    /// <summary>The parsed provider; only call after validation.</summary>
+    public LatchkeyStorageProvider ProviderKind =>
+        TryGetProvider(out var provider) ? provider : throw new InvalidOperationException($"Unknown storage provider '{Provider}'.");
+}
+
+/// <summary><c>Latchkey:SimpleSso</c>: the django-simple-sso compatible endpoints.</summary>
+public sealed class LatchkeySimpleSsoOptions
+{
+    /// <summary>Where the endpoints live; starts and ends with <c>/</c>.</summary>
+    public string BasePath { get; set; } = "/sso/";
+
+    /// <summary>How long a request/access token pair lives.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Tolerated clock difference when checking signature timestamps.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest accepted request body of the server-to-server calls.</summary>
+    public int MaxBodyBytes { get; set; } = 16384;
+
+    /// <summary>How often expired tokens are deleted.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary><c>Latchkey:Accounts</c>.</summary>
+public sealed class LatchkeyAccountsOptions
+{
+    /// <summary>OWASP's 2023+ guidance for PBKDF2-HMAC-SHA256 is 600,000 iterations.</summary>
+    public const int RecommendedPasswordHashIterations = 600_000;
+
+    /// <summary>PBKDF2 iterations for new password hashes; older hashes are upgraded at their next sign-in.</summary>
+    public int PasswordHashIterations { get; set; } = RecommendedPasswordHashIterations;
+}
+
+/// <summary><c>Latchkey:Bootstrap</c>: the first administrator, created when no user has the <c>admin</c> role.</summary>
+public sealed class LatchkeyBootstrapOptions
+{
+    public string AdminUsername { get; set; } = "admin";
+
+    /// <summary>For automation only; when unset a random password is generated and printed once.</summary>
+    public string? AdminPassword { get; set; }
+}

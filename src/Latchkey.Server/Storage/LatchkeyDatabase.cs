@@ -1,0 +1,38 @@
+using Latchkey.Server.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Latchkey.Server.Storage;
+
+/// <summary>Brings the database schema up to date; used at server start and by <c>latchkey migrate</c>.</summary>
+public static class LatchkeyDatabase
+{
+    /// <summary>Creates the data directory if needed and applies all pending migrations of the configured provider.</summary>
+    /// <returns>The names of the migrations applied now (empty when the schema was current).</returns>
+    public static async Task<IReadOnlyList<string>> MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var options = services.GetRequiredService<IOptions<LatchkeyOptions>>().Value;
+        Directory.CreateDirectory(options.DataDirectoryFullPath);
+
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        await db.Database.MigrateAsync(cancellationToken);
+
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers proceed while a writer commits; the setting is stored in the file.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+
+        return pending;
+    }
+}
+
+/// <summary>Runs <see cref="LatchkeyDatabase.MigrateAsync"/> before the other hosted services and the web server start.</summary>
+internal sealed class LatchkeyDatabaseMigrator(IServiceProvider services) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => LatchkeyDatabase.MigrateAsync(services, cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

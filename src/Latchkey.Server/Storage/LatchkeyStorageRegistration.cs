@@ -1,0 +1,57 @@
+using Latchkey.Server.Hosting;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Latchkey.Server.Storage;
+
+/// <summary>
+/// Registers the database. Both provider contexts are registered and configured lazily from
+/// <see cref="LatchkeyOptions"/>, so configuration added late (tests, command-line switches) is honoured
+/// and a bad provider is reported by options validation rather than at registration time.
+/// </summary>
+public static class LatchkeyStorageRegistration
+{
+    public static IServiceCollection AddLatchkeyStorage(this IServiceCollection services)
+    {
+        services.AddDbContext<SqliteLatchkeyDbContext>((sp, options) =>
+            options.UseSqlite(ResolveConnectionString(sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value)));
+
+        services.AddDbContext<PostgreSqlLatchkeyDbContext>((sp, options) =>
+            options.UseNpgsql(ResolveConnectionString(sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value)));
+
+        services.AddScoped<LatchkeyDbContext>(sp =>
+            sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value.Storage.ProviderKind switch
+            {
+                LatchkeyStorageProvider.PostgreSql => sp.GetRequiredService<PostgreSqlLatchkeyDbContext>(),
+                _ => sp.GetRequiredService<SqliteLatchkeyDbContext>(),
+            });
+
+        // Keys live in the database so every node shares one key ring and restarts keep cookies valid.
+        services.AddDataProtection()
+            .SetApplicationName("Latchkey")
+            .PersistKeysToDbContext<LatchkeyDbContext>();
+
+        return services;
+    }
+
+    /// <summary>The effective connection string: the configured one, or <c>latchkey.db</c> in the data directory for SQLite.</summary>
+    public static string ResolveConnectionString(LatchkeyOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.Storage.ConnectionString))
+        {
+            return options.Storage.ConnectionString;
+        }
+
+        if (options.Storage.ProviderKind != LatchkeyStorageProvider.Sqlite)
+        {
+            throw new InvalidOperationException("Latchkey:Storage:ConnectionString is required for PostgreSql.");
+        }
+
+        return new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(options.DataDirectoryFullPath, "latchkey.db"),
+        }.ToString();
+    }
+}
