@@ -127,10 +127,14 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
             return null;
         }
 
-        string privateKey;
+        return TryUnprotect(key) is { } privateKey ? new ResolvedConsumerKey(key.Consumer, key, privateKey) : null;
+    }
+
+    private string? TryUnprotect(ConsumerKey key)
+    {
         try
         {
-            privateKey = _protector.Unprotect(key.ProtectedPrivateKey);
+            return _protector.Unprotect(key.ProtectedPrivateKey);
         }
         catch (CryptographicException)
         {
@@ -138,8 +142,16 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
             // verify a signature again, which to a client is the same as an unknown key.
             return null;
         }
+    }
 
-        return new ResolvedConsumerKey(key.Consumer, key, privateKey);
+    /// <summary>
+    /// The private key of one pair, expired or not: authorize signs the access token with the pair
+    /// the client started the login with. Null when the pair is gone or cannot be decrypted.
+    /// </summary>
+    internal async Task<string?> FindPrivateKeyAsync(Guid keyId, CancellationToken ct)
+    {
+        var key = await db.ConsumerKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Id == keyId, ct);
+        return key is null ? null : TryUnprotect(key);
     }
 
     private (ConsumerKey Key, string PrivateKey) NewKey(Guid consumerId, DateTimeOffset now)

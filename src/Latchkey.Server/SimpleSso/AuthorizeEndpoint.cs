@@ -1,0 +1,108 @@
+using Latchkey.Server.Consumers;
+using Latchkey.Server.Storage;
+using Latchkey.SimpleSso;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.SimpleSso;
+
+/// <summary>
+/// <c>GET {base}authorize/?token=RT</c> (protocol §3.2): the browser arrives with a request token;
+/// a signed-in user binds it and is sent back to the client with the signed access token.
+/// A request token binds once, atomically (§9 weakness 2: re-binding let an attacker's link log
+/// the attacker in as the victim), and its lifetime is not extended by visits.
+/// </summary>
+internal static class AuthorizeEndpoint
+{
+    private const string Name = "authorize";
+    private const string LoginPath = "/account/login";
+
+    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, LatchkeyDbContext db, ConsumerRegistry consumers, UserManager<LatchkeyUser> users, TimeProvider time, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(AuthorizeEndpoint));
+
+        // The URL carries a bearer secret: keep it out of caches and out of Referer headers.
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+
+        var requestToken = context.Request.Query["token"].ToString();
+        if (requestToken.Length == 0)
+        {
+            await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.TokenMissing);
+            return;
+        }
+
+        var token = SimpleSsoTokens.IsWellFormed(requestToken)
+            ? await db.SimpleSsoTokens.AsNoTracking().Include(t => t.Consumer)
+                .SingleOrDefaultAsync(t => t.RequestTokenHash == SimpleSsoHashes.Of(requestToken), context.RequestAborted)
+            : null;
+        if (token?.Consumer is null)
+        {
+            await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.TokenNotFound);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (token.ExpiresAt <= now)
+        {
+            await db.SimpleSsoTokens.Where(t => t.Id == token.Id).ExecuteDeleteAsync(context.RequestAborted);
+            await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.TokenTimedOut);
+            return;
+        }
+
+        // Checked before the login detour too, so a used link does not send anyone through a login for nothing.
+        if (token.UserId is not null)
+        {
+            await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.TokenAlreadyUsed);
+            return;
+        }
+
+        var authentication = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+        if (authentication.Principal?.Identity?.IsAuthenticated != true)
+        {
+            var returnUrl = context.Request.PathBase + settings.BasePath + "authorize/?token=" + requestToken;
+            context.Response.Redirect(context.Request.PathBase + LoginPath + "?returnUrl=" + Uri.EscapeDataString(returnUrl));
+            return;
+        }
+
+        var user = Guid.TryParse(users.GetUserId(authentication.Principal), out var userId)
+            ? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, context.RequestAborted)
+            : null;
+        if (user is not { IsActive: true })
+        {
+            await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.AccessDenied);
+            return;
+        }
+
+        // Signed with the pair the client started this login with, even if a rotation has since
+        // scheduled its end: that client still holds it. Verify itself requires a live pair.
+        var privateKey = await consumers.FindPrivateKeyAsync(token.ConsumerKeyId, context.RequestAborted);
+        if (privateKey is null)
+        {
+            await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.AccessDenied);
+            return;
+        }
+
+        // The access token is born here, when there is a user, and only its hash is kept.
+        var accessToken = SimpleSsoTokens.New();
+        var accessTokenHash = SimpleSsoHashes.Of(accessToken);
+        var bound = await db.SimpleSsoTokens
+            .Where(t => t.Id == token.Id && t.UserId == null && t.ExpiresAt > now)
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(t => t.UserId, user.Id)
+                    .SetProperty(t => t.BoundAt, now)
+                    .SetProperty(t => t.AccessTokenHash, accessTokenHash),
+                context.RequestAborted);
+        if (bound != 1)
+        {
+            // Another browser bound it between our read and our write.
+            await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.TokenAlreadyUsed);
+            return;
+        }
+
+        Log.TokenBound(logger, token.Consumer.Name, user.Id);
+        var signed = UrlSafeToken.Seal(accessToken, new TimedSigner(privateKey), now);
+        context.Response.Redirect(SimpleSsoRedirect.WithAccessToken(token.RedirectTo, signed));
+    }
+}

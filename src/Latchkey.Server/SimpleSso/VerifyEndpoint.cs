@@ -1,0 +1,106 @@
+using Latchkey.Server.Consumers;
+using Latchkey.Server.Storage;
+using Latchkey.SimpleSso;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Server.SimpleSso;
+
+/// <summary>
+/// <c>POST {base}verify/</c> (protocol §3.3): the client trades the access token for the user. The
+/// token is one-time (consumed here) and only its own consumer may trade it; failures are proper
+/// 4xx answers where django-simple-sso gave 500s (§9 weaknesses 1 and 3).
+/// </summary>
+internal static class VerifyEndpoint
+{
+    private const string Name = "verify";
+
+    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, ConsumerRegistry consumers, LatchkeyDbContext db, TimeProvider time, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(VerifyEndpoint));
+        var request = await SimpleSsoHttp.ReadSignedRequestAsync(context, settings, consumers, time);
+        if (!request.IsSuccess)
+        {
+            await SimpleSsoHttp.RefuseAsync(context, logger, Name, request.Error);
+            return;
+        }
+
+        // extra_data is accepted and ignored: Latchkey has no per-consumer extra-data hook yet, and
+        // the user object without it is what a client configured with user_extra_data can still use
+        // (django-simple-sso answered 400 here unless the server was subclassed).
+        var parsed = VerifyRequest.From(request.Value.Payload);
+        if (!parsed.IsSuccess)
+        {
+            await SimpleSsoHttp.RefuseAsync(context, logger, Name, parsed.Error);
+            return;
+        }
+
+        var consumer = request.Value.Key.Consumer;
+        var result = await VerifyAsync(parsed.Value.AccessToken, consumer, db, time, context.RequestAborted);
+        if (!result.IsSuccess)
+        {
+            await SimpleSsoHttp.RefuseAsync(context, logger, Name, result.Error);
+            return;
+        }
+
+        var (user, userId) = result.Value;
+        Log.TokenVerified(logger, consumer.Name, userId);
+        await SimpleSsoHttp.WriteEnvelopeAsync(context, request.Value, user, time);
+    }
+
+    private static async Task<SimpleSsoResult<(SimpleSsoUser User, Guid UserId)>> VerifyAsync(
+        string accessToken, Consumer consumer, LatchkeyDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        if (!SimpleSsoTokens.IsWellFormed(accessToken))
+        {
+            return SimpleSsoError.TokenNotFound;
+        }
+
+        var hash = SimpleSsoHashes.Of(accessToken);
+
+        // Another consumer's token is "not found": a consumer must not learn that it exists.
+        var token = await db.SimpleSsoTokens.AsNoTracking()
+            .SingleOrDefaultAsync(t => t.AccessTokenHash == hash && t.ConsumerId == consumer.Id, ct);
+        if (token?.UserId is not { } userId)
+        {
+            return SimpleSsoError.TokenNotFound;
+        }
+
+        var now = time.GetUtcNow();
+        if (token.ExpiresAt <= now)
+        {
+            await db.SimpleSsoTokens.Where(t => t.Id == token.Id).ExecuteDeleteAsync(ct);
+            return SimpleSsoError.TokenTimedOut;
+        }
+
+        if (token.ConsumedAt is not null)
+        {
+            return SimpleSsoError.TokenAlreadyUsed;
+        }
+
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, ct);
+        if (user is not { IsActive: true, UserName.Length: > 0 })
+        {
+            return SimpleSsoError.AccessDenied;
+        }
+
+        // Conditional update: of two concurrent verifies exactly one sees a row change.
+        var consumed = await db.SimpleSsoTokens
+            .Where(t => t.Id == token.Id && t.ConsumedAt == null && t.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.ConsumedAt, now), ct);
+        if (consumed != 1)
+        {
+            return SimpleSsoError.TokenAlreadyUsed;
+        }
+
+        return (new SimpleSsoUser
+        {
+            Username = user.UserName,
+            Email = user.Email ?? "",
+            FirstName = user.FirstName,
+            LastName = user.LastName,
+            IsStaff = consumer.GrantStaff,
+            IsSuperuser = consumer.GrantSuperuser,
+            IsActive = user.IsActive,
+        }, userId);
+    }
+}
