@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Latchkey.EndToEnd.Tests.Infrastructure;
+
+namespace Latchkey.EndToEnd.Tests;
+
+/// <summary>
+/// A django-simple-sso style client in Python, signing with the real itsdangerous library, logs in
+/// through Latchkey end to end: request-token, the real login form, the redirect back, verify.
+/// Both timestamp epochs are used: itsdangerous 2.x (Unix) and 0.24 (2011), which
+/// django-simple-sso 1.x pins.
+/// </summary>
+public sealed class PythonSimpleSsoPeerTests(LatchkeyDeployment deployment)
+{
+    private const string Python = "/usr/bin/python3";
+    private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(2);
+
+    [Theory]
+    [InlineData("unix")]
+    [InlineData("legacy")]
+    public async Task A_python_simple_sso_client_obtains_the_user_and_cannot_verify_twice(string epoch)
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await SkipUnlessPythonPeerCanRunAsync(cancellationToken);
+        var consumer = deployment.PythonPeer;
+        var startInfo = new ProcessStartInfo(Python);
+        foreach (var argument in new[]
+        {
+            RepositoryLayout.PythonPeerScript,
+            "--server", deployment.SimpleSsoUrl.ToString(),
+            "--client-url", deployment.PythonPeerClientUrl.ToString(),
+            "--public-key", consumer.PublicKey,
+            "--private-key-stdin",
+            "--username", deployment.User.UserName,
+            "--password-stdin",
+            "--epoch", epoch,
+            "--expect-single-use",
+        })
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        var result = await CommandRunner.RunAsync(
+            startInfo, consumer.PrivateKey + "\n" + deployment.User.Password + "\n", RunLimit, cancellationToken);
+
+        Assert.True(result.ExitCode == 0, result + "\n" + deployment.Logs());
+        using var user = JsonDocument.Parse(result.StandardOutput);
+        Assert.Equal(deployment.User.UserName, user.RootElement.GetProperty("username").GetString());
+        Assert.Equal(deployment.User.Email, user.RootElement.GetProperty("email").GetString());
+        Assert.False(user.RootElement.GetProperty("is_superuser").GetBoolean());
+        Assert.True(user.RootElement.GetProperty("is_active").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_python_client_with_the_wrong_private_key_is_refused()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await SkipUnlessPythonPeerCanRunAsync(cancellationToken);
+        var startInfo = new ProcessStartInfo(Python);
+        foreach (var argument in new[]
+        {
+            RepositoryLayout.PythonPeerScript,
+            "--server", deployment.SimpleSsoUrl.ToString(),
+            "--client-url", deployment.PythonPeerClientUrl.ToString(),
+            "--public-key", deployment.PythonPeer.PublicKey,
+            "--private-key-stdin",
+            "--username", deployment.User.UserName,
+            "--password-stdin",
+        })
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        var result = await CommandRunner.RunAsync(
+            startInfo, "not-the-" + deployment.PythonPeer.PrivateKey + "\n" + deployment.User.Password + "\n", RunLimit, cancellationToken);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("request-token/ answered 400", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Bad Signature", result.StandardError, StringComparison.Ordinal);
+    }
+
+    private static async Task SkipUnlessPythonPeerCanRunAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(Python))
+        {
+            Assert.Skip($"{Python} is not installed.");
+        }
+
+        var probe = new ProcessStartInfo(Python);
+        probe.ArgumentList.Add("-c");
+        probe.ArgumentList.Add("import itsdangerous, requests");
+        var result = await CommandRunner.RunAsync(probe, standardInput: null, TimeSpan.FromMinutes(1), cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            Assert.Skip("python3-itsdangerous and python3-requests are needed (.ci/run installs them).");
+        }
+    }
+}
