@@ -91,15 +91,10 @@ public sealed class LatchkeyDeployment : IAsyncLifetime
             ["consumers", "add", name, "--redirect-origin", origin.GetLeftPart(UriPartial.Authority), "--json"],
             standardInput: null,
             cancellationToken);
-        var json = result.StandardOutput;
-        var start = json.IndexOf('{', StringComparison.Ordinal);
-        var end = json.LastIndexOf('}');
-        if (start < 0 || end < start)
-        {
-            throw new InvalidOperationException($"No JSON in the output of {result.Description}: {json}");
-        }
-
-        using var document = JsonDocument.Parse(json[start..(end + 1)]);
+        // stdout carries the JSON line; anything else (logs) is on other lines.
+        var json = result.StandardOutput.Split('\n').Select(line => line.Trim()).FirstOrDefault(line => line.StartsWith('{'))
+            ?? throw new InvalidOperationException($"No JSON line in the output of {result}");
+        using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
         return new ConsumerCredentials(
             root.GetProperty("name").GetString()!,
