@@ -1,0 +1,88 @@
+using Latchkey.Server.Accounts;
+using Latchkey.Server.Hosting;
+using Latchkey.Server.Storage;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Latchkey.Server.Pages.Account;
+
+/// <summary>
+/// Username/password sign-in. Every failure (unknown user, wrong password, locked out, disabled) gets
+/// the same message and costs one hash verification, so the page does not reveal which it was.
+/// </summary>
+[AllowAnonymous]
+[PermitCrossOriginFormRedirects]
+public sealed class LoginModel(
+    LatchkeySignInManager signInManager,
+    UserManager<LatchkeyUser> userManager,
+    LoginTimingEqualizer timingEqualizer,
+    ILogger<LoginModel> logger) : PageModel
+{
+    public const string InvalidCredentialsMessage = "Invalid username or password.";
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    [BindProperty]
+    public string? Username { get; set; }
+
+    [BindProperty]
+    public string? Password { get; set; }
+
+    public string? ErrorMessage { get; private set; }
+
+    public IActionResult OnGet()
+    {
+        ReturnUrl = SafeReturnUrl(ReturnUrl);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        var username = Username?.Trim();
+        var password = Password ?? "";
+        Password = null;
+        if (string.IsNullOrEmpty(username) || password.Length == 0 || username.Length > 256 || password.Length > 1024)
+        {
+            return Fail();
+        }
+
+        var user = await userManager.FindByNameAsync(username);
+        if (user is null)
+        {
+            timingEqualizer.SpendVerification(password);
+            logger.LogInformation("Sign-in failed: unknown user.");
+            return Fail();
+        }
+
+        var result = await signInManager.PasswordSignInAsync(user, password, isPersistent: false, lockoutOnFailure: true);
+        if (result.Succeeded)
+        {
+            logger.LogInformation("User {UserId} signed in.", user.Id);
+            return Redirect(SafeReturnUrl(ReturnUrl));
+        }
+
+        if (result.IsLockedOut || result.IsNotAllowed)
+        {
+            // Identity answers these before checking the password; spend the same time a wrong password would.
+            timingEqualizer.SpendVerification(password);
+        }
+
+        logger.LogInformation("Sign-in failed for user {UserId}: {Reason}.", user.Id,
+            result.IsLockedOut ? "locked out" : result.IsNotAllowed ? "not allowed" : result.RequiresTwoFactor ? "two-factor required" : "wrong password");
+        return Fail();
+    }
+
+    private PageResult Fail()
+    {
+        ErrorMessage = InvalidCredentialsMessage;
+        ReturnUrl = SafeReturnUrl(ReturnUrl);
+        return Page();
+    }
+
+    // Only a path on this site: both ASP.NET Core's notion and the stricter simple-sso one must agree.
+    private string SafeReturnUrl(string? returnUrl) =>
+        Url.IsLocalUrl(returnUrl) && Latchkey.SimpleSso.LocalRedirect.IsSafeLocalPath(returnUrl) ? returnUrl! : "/";
+}
