@@ -4,11 +4,14 @@ using Microsoft.Extensions.Hosting;
 namespace Latchkey.Server.Cli;
 
 /// <summary>What every command action needs: where to write, and a way to reach the server's services.</summary>
-internal sealed class CommandContext(CliConsole console, Func<IHost> buildHost)
+internal sealed class CommandContext(CliConsole console, Func<string[], IHost> buildHost, string[] configuration)
 {
     public CliConsole Console { get; } = console;
 
     public TextWriter Out => Console.Out;
+
+    /// <summary>Configuration switches (and logging defaults) for the host, as on the server's command line.</summary>
+    public string[] Configuration { get; } = configuration;
 
     /// <summary>
     /// Builds the host only when a command actually runs (so <c>--help</c> and usage errors touch no
@@ -16,7 +19,7 @@ internal sealed class CommandContext(CliConsole console, Func<IHost> buildHost)
     /// </summary>
     public async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> action)
     {
-        using var host = buildHost();
+        using var host = buildHost(Configuration);
         await using var scope = host.Services.CreateAsyncScope();
         return await action(scope.ServiceProvider);
     }

@@ -125,13 +125,16 @@ internal static class ConsumersCommands
         command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {
             var consumerName = parsed.GetRequiredValue(name);
-            var window = parsed.GetValue(overlap);
-            var rotated = await Registry(services).RotateKeysAsync(consumerName, window, ct) ?? throw UnknownConsumer(consumerName);
+            var registry = Registry(services);
+            var rotated = await registry.RotateKeysAsync(consumerName, parsed.GetValue(overlap), ct) ?? throw UnknownConsumer(consumerName);
             await WriteKeysAsync(context, rotated, parsed.GetValue(json), "Rotated keys of consumer");
-            if (!parsed.GetValue(json))
-            {
-                await context.Console.Error.WriteLineAsync($"Previous keys stop working at {Format(Now(services) + window)}.");
-            }
+            var now = Now(services);
+            var lastOldKeyExpiry = (await registry.GetAsync(consumerName, ct))?.Keys
+                .Where(k => k.PublicKey != rotated.PublicKey && k.ExpiresAt > now)
+                .Max(k => k.ExpiresAt);
+            await context.Console.Error.WriteLineAsync(lastOldKeyExpiry is { } end
+                ? $"Previous keys keep working until {Format(end)}."
+                : "Previous keys no longer work.");
 
             return ExitCodes.Ok;
         }));

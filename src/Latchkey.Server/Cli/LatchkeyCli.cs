@@ -39,7 +39,7 @@ public static class LatchkeyCli
         }
 
         var (tokens, configuration) = ConfigurationArguments.Split(args);
-        var context = new CommandContext(console, () => buildHost([.. CommandLogging, .. configuration]));
+        var context = new CommandContext(console, buildHost, [.. CommandLogging, .. configuration]);
         var root = new RootCommand("Latchkey single sign-on server. Run with no command (or 'serve') to start the server.")
         {
             new Command("serve", "Run the server (the default). ASP.NET Core switches such as --urls pass through."),

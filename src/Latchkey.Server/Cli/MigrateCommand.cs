@@ -1,32 +1,35 @@
 using System.CommandLine;
+using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Cli;
 
-/// <summary><c>latchkey migrate</c>: brings the database schema up to date.</summary>
+/// <summary><c>latchkey migrate</c>: brings the database schema up to date and says what changed.</summary>
 internal static class MigrateCommand
 {
     public static Command Create(CommandContext context)
     {
         var command = new Command("migrate", "Apply pending database migrations and list what was applied.");
-        command.SetAction((_, ct) => context.WithServicesAsync(async services =>
+        command.SetAction(async (_, ct) =>
         {
-            var db = services.GetRequiredService<LatchkeyDbContext>();
-            var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
-            await db.Database.MigrateAsync(ct);
-            foreach (var migration in pending)
+            // Not BuildForCommands: that migrates before returning, and this command must see what is pending.
+            var builder = Host.CreateApplicationBuilder(context.Configuration);
+            builder.Services.AddLatchkeyCore();
+            using var host = builder.Build();
+            var options = host.Services.GetRequiredService<IOptions<LatchkeyOptions>>().Value;
+            var applied = await LatchkeyDatabase.MigrateAsync(host.Services, ct);
+            foreach (var migration in applied)
             {
                 await context.Out.WriteLineAsync($"applied {migration}");
             }
 
-            var applied = (await db.Database.GetAppliedMigrationsAsync(ct)).ToList();
-            await context.Out.WriteLineAsync(pending.Count == 0
-                ? $"Database is up to date ({applied.Count} migrations applied)."
-                : $"Applied {pending.Count} migrations; database is up to date.");
+            await context.Out.WriteLineAsync(applied.Count == 0
+                ? $"Database ({options.Storage.Provider}) is up to date; nothing to apply."
+                : $"Applied {applied.Count} migration(s) to the {options.Storage.Provider} database.");
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 }

@@ -28,6 +28,7 @@ internal static class UsersCommands
         {
             userName, email, firstName, lastName, passwordStdin, admin,
         };
+        RequireFlag(command, passwordStdin);
         command.SetAction((parsed, ct) =>
         {
             var name = parsed.GetRequiredValue(userName);
@@ -83,10 +84,12 @@ internal static class UsersCommands
     private static Command SetPassword(CommandContext context)
     {
         var userName = new Argument<string>("username");
+        var passwordStdin = PasswordStdinOption();
         var command = new Command("set-password", "Set a user's password, read as one line from standard input.")
         {
-            userName, PasswordStdinOption(),
+            userName, passwordStdin,
         };
+        RequireFlag(command, passwordStdin);
         command.SetAction(parsed =>
         {
             var user = parsed.GetRequiredValue(userName);
@@ -120,8 +123,17 @@ internal static class UsersCommands
     private static Option<bool> PasswordStdinOption() => new("--password-stdin")
     {
         Description = "Read the password as one line from standard input (required).",
-        Required = true,
     };
+
+    // Option.Required is satisfied by a flag's implicit default, so presence is checked here.
+    private static void RequireFlag(Command command, Option<bool> flag) =>
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(flag) is null || !result.GetValue(flag))
+            {
+                result.AddError($"Option '{flag.Name}' is required.");
+            }
+        });
 
     private static void Check(AdminResult result, string what)
     {

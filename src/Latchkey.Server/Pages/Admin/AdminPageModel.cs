@@ -1,3 +1,4 @@
+using Latchkey.Server.Accounts;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -8,7 +9,7 @@ namespace Latchkey.Server.Pages.Admin;
 /// sent to the login page, signed-in non-admins are forbidden). Razor Pages validate antiforgery
 /// tokens on every POST by default, so each form carries one.
 /// </summary>
-[Authorize(Roles = AdminRole.Name)]
+[Authorize(Roles = LatchkeyRoles.Admin)]
 public abstract class AdminPageModel : PageModel
 {
     private UserAdministration? _users;

@@ -1,15 +1,10 @@
+using Latchkey.Server.Accounts;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Latchkey.Server.Pages.Admin;
-
-/// <summary>The administrator role; members may use <c>/admin</c> and are reported as admins by <c>users list</c>.</summary>
-public static class AdminRole
-{
-    public const string Name = "admin";
-}
 
 /// <summary>A user as the admin list shows it.</summary>
 public sealed record UserRow(
@@ -56,7 +51,7 @@ public sealed class UserAdministration(
     public async Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var admins = (await users.GetUsersInRoleAsync(AdminRole.Name)).Select(u => u.Id).ToHashSet();
+        var admins = (await users.GetUsersInRoleAsync(LatchkeyRoles.Admin)).Select(u => u.Id).ToHashSet();
         var all = await users.Users.AsNoTracking().ToListAsync(ct);
         return all
             .OrderBy(u => u.UserName, StringComparer.Ordinal)
@@ -127,7 +122,7 @@ public sealed class UserAdministration(
             return AdminResult.UnknownUser(userName);
         }
 
-        var isAdmin = await users.IsInRoleAsync(user, AdminRole.Name);
+        var isAdmin = await users.IsInRoleAsync(user, LatchkeyRoles.Admin);
         if (isAdmin == admin)
         {
             return AdminResult.Ok;
@@ -138,7 +133,7 @@ public sealed class UserAdministration(
             return await GrantAdminAsync(user);
         }
 
-        var removed = await users.RemoveFromRoleAsync(user, AdminRole.Name);
+        var removed = await users.RemoveFromRoleAsync(user, LatchkeyRoles.Admin);
         return removed.Succeeded ? AdminResult.From(await users.UpdateSecurityStampAsync(user)) : AdminResult.From(removed);
     }
 
@@ -185,15 +180,15 @@ public sealed class UserAdministration(
 
     private async Task<AdminResult> GrantAdminAsync(LatchkeyUser user)
     {
-        if (!await roles.RoleExistsAsync(AdminRole.Name))
+        if (!await roles.RoleExistsAsync(LatchkeyRoles.Admin))
         {
-            var role = await roles.CreateAsync(new IdentityRole<Guid>(AdminRole.Name) { Id = Guid.NewGuid() });
+            var role = await roles.CreateAsync(new IdentityRole<Guid>(LatchkeyRoles.Admin) { Id = Guid.NewGuid() });
             if (!role.Succeeded)
             {
                 return AdminResult.From(role);
             }
         }
 
-        return AdminResult.From(await users.AddToRoleAsync(user, AdminRole.Name));
+        return AdminResult.From(await users.AddToRoleAsync(user, LatchkeyRoles.Admin));
     }
 }
