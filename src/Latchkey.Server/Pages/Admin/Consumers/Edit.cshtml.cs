@@ -16,10 +16,10 @@ public sealed class EditModel(ConsumerRegistry registry, TimeProvider time) : Ad
     /// <summary>Set only in the response to a successful rotation: the one time the new private key is shown.</summary>
     public CreatedConsumer? Rotated { get; private set; }
 
-    [BindProperty]
+    // Bound per handler (TryUpdateModelAsync), not with [BindProperty]: each form posts only its own
+    // fields, and validating the other form's empty model would report errors nobody caused.
     public EditConsumerInput Input { get; set; } = new();
 
-    [BindProperty]
     public RotateKeysInput Rotate { get; set; } = new();
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
@@ -29,20 +29,13 @@ public sealed class EditModel(ConsumerRegistry registry, TimeProvider time) : Ad
             return NotFound();
         }
 
-        Input = new EditConsumerInput
-        {
-            RedirectOrigins = OriginList.Format(Consumer!.RedirectOrigins),
-            GrantStaff = Consumer.GrantStaff,
-            GrantSuperuser = Consumer.GrantSuperuser,
-        };
+        Input = SettingsOf(Consumer!);
         return Page();
     }
 
     public async Task<IActionResult> OnPostUpdateAsync(CancellationToken ct)
     {
-        // The rotate form's fields are not part of this post.
-        ClearErrorsOf(nameof(Rotate));
-        if (ModelState.IsValid)
+        if (await TryUpdateModelAsync(Input, nameof(Input)))
         {
             try
             {
@@ -65,7 +58,7 @@ public sealed class EditModel(ConsumerRegistry registry, TimeProvider time) : Ad
 
     public async Task<IActionResult> OnPostRotateAsync(CancellationToken ct)
     {
-        ClearErrorsOf(nameof(Input));
+        await TryUpdateModelAsync(Rotate, nameof(Rotate));
         if (!DurationParser.TryParse(Rotate.Overlap, out var overlap))
         {
             ModelState.AddModelError("Rotate.Overlap", "Use a duration such as 30m, 24h, 7d or 1.00:00:00.");
@@ -94,16 +87,7 @@ public sealed class EditModel(ConsumerRegistry registry, TimeProvider time) : Ad
             return NotFound();
         }
 
-        // Show the stored settings, not what another form may have posted.
-        Input = new EditConsumerInput
-        {
-            RedirectOrigins = OriginList.Format(Consumer!.RedirectOrigins),
-            GrantStaff = Consumer.GrantStaff,
-            GrantSuperuser = Consumer.GrantSuperuser,
-        };
-        ModelState.Remove("Input.RedirectOrigins");
-        ModelState.Remove("Input.GrantStaff");
-        ModelState.Remove("Input.GrantSuperuser");
+        Input = SettingsOf(Consumer!);
         return Page();
     }
 
@@ -113,11 +97,10 @@ public sealed class EditModel(ConsumerRegistry registry, TimeProvider time) : Ad
         return Consumer is not null;
     }
 
-    private void ClearErrorsOf(string prefix)
+    private static EditConsumerInput SettingsOf(ConsumerSummary consumer) => new()
     {
-        foreach (var key in ModelState.Keys.Where(k => k.StartsWith(prefix + ".", StringComparison.Ordinal)).ToList())
-        {
-            ModelState.Remove(key);
-        }
-    }
+        RedirectOrigins = OriginList.Format(consumer.RedirectOrigins),
+        GrantStaff = consumer.GrantStaff,
+        GrantSuperuser = consumer.GrantSuperuser,
+    };
 }
