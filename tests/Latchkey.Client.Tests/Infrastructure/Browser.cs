@@ -13,6 +13,9 @@ public sealed class Browser : IDisposable
 
     public IReadOnlyList<string> CookieNames => _cookies.Select(c => c.Name).ToList();
 
+    /// <summary>Raw Set-Cookie headers received, oldest first.</summary>
+    public List<string> SetCookieHeaders { get; } = [];
+
     public async Task<BrowserResponse> GetAsync(Uri url)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
@@ -27,6 +30,7 @@ public sealed class Browser : IDisposable
         {
             foreach (var header in setCookies)
             {
+                SetCookieHeaders.Add(header);
                 Store(url, header);
             }
         }
