@@ -78,7 +78,16 @@ public sealed class SsoHarness : IAsyncDisposable
             path = context.Request.Path.Value + context.Request.QueryString.Value,
             claims = user.Claims.Select(c => new[] { c.Type, c.Value, c.ValueType }),
         })).RequireAuthorization();
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         return app;
     }
 
