@@ -111,7 +111,7 @@ internal static class UsersCommands
         command.SetAction(parsed => context.WithServicesAsync(async services =>
         {
             var user = parsed.GetRequiredValue(userName);
-            Check(await UserAdministration.From(services).UnlockAsync(user), $"cannot unlock '{user}'");
+            Check(await UserAdministration.From(services).UnlockAsync(user), $"cannot unlock user '{user}'");
             await context.Out.WriteLineAsync($"User '{user}' unlocked.");
             return ExitCodes.Ok;
         }));
