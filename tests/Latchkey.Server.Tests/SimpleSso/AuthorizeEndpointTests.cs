@@ -6,7 +6,7 @@ using static Latchkey.Server.Tests.SimpleSso.SimpleSsoServerFixture;
 namespace Latchkey.Server.Tests.SimpleSso;
 
 /// <summary><c>GET /sso/authorize/?token=</c>: protocol §3.2, with one-time binding (§9 weakness 2).</summary>
-public sealed class AuthorizeEndpointTests(SimpleSsoServerFixture server) : IClassFixture<SimpleSsoServerFixture>
+public abstract class AuthorizeEndpointTests(SimpleSsoServerFixture server)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -230,3 +230,7 @@ public sealed class AuthorizeEndpointTests(SimpleSsoServerFixture server) : ICla
         Assert.Null((await server.FindTokenByRequestTokenAsync(requestToken))!.UserId);
     }
 }
+
+public sealed class AuthorizeEndpointTestsOnSqlite(SqliteSimpleSsoServer server) : AuthorizeEndpointTests(server), IClassFixture<SqliteSimpleSsoServer>;
+
+public sealed class AuthorizeEndpointTestsOnPostgreSql(PostgreSqlSimpleSsoServer server) : AuthorizeEndpointTests(server), IClassFixture<PostgreSqlSimpleSsoServer>;

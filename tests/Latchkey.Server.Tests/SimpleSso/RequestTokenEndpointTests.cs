@@ -8,7 +8,7 @@ using static Latchkey.Server.Tests.SimpleSso.SimpleSsoServerFixture;
 namespace Latchkey.Server.Tests.SimpleSso;
 
 /// <summary><c>POST /sso/request-token/</c>: protocol §3.1, with Latchkey's origin check and limits.</summary>
-public sealed partial class RequestTokenEndpointTests(SimpleSsoServerFixture server) : IClassFixture<SimpleSsoServerFixture>
+public abstract partial class RequestTokenEndpointTests(SimpleSsoServerFixture server)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -291,3 +291,7 @@ public sealed partial class RequestTokenEndpointTests(SimpleSsoServerFixture ser
     [GeneratedRegex("^\\{\"request_token\":\"(?<token>[A-Za-z0-9]{64})\"\\}\\.[A-Za-z0-9_-]{6}\\.[A-Za-z0-9_-]{27}$")]
     private static partial Regex ResponseShape();
 }
+
+public sealed class RequestTokenEndpointTestsOnSqlite(SqliteSimpleSsoServer server) : RequestTokenEndpointTests(server), IClassFixture<SqliteSimpleSsoServer>;
+
+public sealed class RequestTokenEndpointTestsOnPostgreSql(PostgreSqlSimpleSsoServer server) : RequestTokenEndpointTests(server), IClassFixture<PostgreSqlSimpleSsoServer>;

@@ -10,16 +10,33 @@ using Microsoft.Extensions.Time.Testing;
 namespace Latchkey.Server.Tests.SimpleSso;
 
 /// <summary>
-/// One running Latchkey (real SQLite file, fake clock) shared by the tests of a class. Each test makes
+/// One running Latchkey (fresh database, fake clock) shared by the tests of a class. Each test makes
 /// its own consumer and user, so tests do not see each other's tokens.
 /// </summary>
-public sealed class SimpleSsoServerFixture : IAsyncLifetime
+public abstract class SimpleSsoServerFixture(LatchkeyTestStorage storage) : IAsyncLifetime
 {
     public const string Password = "correct horse battery";
     public const string Origin = "https://app.example";
     public const string RedirectTo = Origin + "/sso/authenticate/?next=%2Fprivate%2F";
 
-    public LatchkeyServerFactory Factory { get; } = new(useFakeTime: true);
+    private readonly LatchkeyServerFactory? _factory =
+        storage == LatchkeyTestStorage.Sqlite || LatchkeyServerFactory.PostgresBaseConnectionString is not null
+            ? new LatchkeyServerFactory(storage, useFakeTime: true)
+            : null;
+
+    /// <summary>The running app; skips the test when its database is not configured (PostgreSQL without <c>LATCHKEY_TEST_POSTGRES</c>).</summary>
+    public LatchkeyServerFactory Factory
+    {
+        get
+        {
+            if (_factory is null)
+            {
+                LatchkeyServerFactory.SkipUnlessPostgresConfigured();
+            }
+
+            return _factory!;
+        }
+    }
 
     public FakeTimeProvider Time => Factory.Time!;
 
@@ -27,11 +44,11 @@ public sealed class SimpleSsoServerFixture : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        _ = Factory.Services;
+        _ = _factory?.Services;
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask DisposeAsync() => Factory.DisposeAsync();
+    public ValueTask DisposeAsync() => _factory?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     internal SimpleSsoWire Wire() => new(Factory.CreateClient());
 
@@ -84,3 +101,7 @@ public sealed class SimpleSsoServerFixture : IAsyncLifetime
         Assert.Equal(SimpleSsoWire.HtmlUtf8, response.Content.Headers.ContentType?.ToString());
     }
 }
+
+public sealed class SqliteSimpleSsoServer() : SimpleSsoServerFixture(LatchkeyTestStorage.Sqlite);
+
+public sealed class PostgreSqlSimpleSsoServer() : SimpleSsoServerFixture(LatchkeyTestStorage.PostgreSql);

@@ -8,7 +8,7 @@ using static Latchkey.Server.Tests.SimpleSso.SimpleSsoServerFixture;
 namespace Latchkey.Server.Tests.SimpleSso;
 
 /// <summary><c>POST /sso/verify/</c>: protocol §3.3, with one-time access tokens and 4xx instead of 500s.</summary>
-public sealed class VerifyEndpointTests(SimpleSsoServerFixture server) : IClassFixture<SimpleSsoServerFixture>
+public abstract class VerifyEndpointTests(SimpleSsoServerFixture server)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -231,3 +231,7 @@ public sealed class VerifyEndpointTests(SimpleSsoServerFixture server) : IClassF
         Assert.Equal(HttpStatusCode.OK, withNewKey.StatusCode);
     }
 }
+
+public sealed class VerifyEndpointTestsOnSqlite(SqliteSimpleSsoServer server) : VerifyEndpointTests(server), IClassFixture<SqliteSimpleSsoServer>;
+
+public sealed class VerifyEndpointTestsOnPostgreSql(PostgreSqlSimpleSsoServer server) : VerifyEndpointTests(server), IClassFixture<PostgreSqlSimpleSsoServer>;
