@@ -81,6 +81,12 @@ public static class LatchkeyCli
             await console.Error.WriteLineAsync($"latchkey: invalid configuration: {e.Message}");
             return ExitCodes.Failed;
         }
+        catch (System.Data.Common.DbException e)
+        {
+            // An unreachable or misconfigured database is an operator problem, not a bug: no stack trace.
+            await console.Error.WriteLineAsync($"latchkey: database error: {e.Message}");
+            return ExitCodes.Failed;
+        }
     }
 
     private static IEnumerable<string> CommandPath(ParseResult parsed)
