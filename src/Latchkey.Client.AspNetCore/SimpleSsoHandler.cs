@@ -40,7 +40,8 @@ public sealed class SimpleSsoHandler(IOptionsMonitor<SimpleSsoOptions> options, 
     /// <inheritdoc />
     public override async Task<bool> HandleRequestAsync()
     {
-        if (Request.Path.Equals(Options.LoginPath) && (HttpMethods.IsGet(Request.Method) || HttpMethods.IsHead(Request.Method)))
+        // GET only: each login start costs a server round trip and a token row.
+        if (Request.Path.Equals(Options.LoginPath) && HttpMethods.IsGet(Request.Method))
         {
             await StartLoginAsync(Single(Request.Query["next"]));
             return true;

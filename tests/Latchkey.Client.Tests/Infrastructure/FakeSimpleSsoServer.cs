@@ -76,6 +76,9 @@ public sealed class FakeSimpleSsoServer : IAsyncDisposable
 
     public ConcurrentQueue<ReceivedCall> Calls { get; } = new();
 
+    /// <summary>Every request token and raw access token issued, for checks that they never leak.</summary>
+    public IEnumerable<string> IssuedSecrets => _tokens.SelectMany(t => new[] { t.Key, t.Value.AccessToken });
+
     public IEnumerable<string> RedirectTargets => _tokens.Values.OrderBy(t => t.Sequence).Select(t => t.RedirectTo);
 
     public static List<KeyValuePair<string, string>> Alice() =>

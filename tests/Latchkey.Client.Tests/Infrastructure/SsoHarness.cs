@@ -37,7 +37,8 @@ public sealed class SsoHarness : IAsyncDisposable
         PythonItsDangerous version,
         Action<SimpleSsoOptions>? configureClient = null,
         DateTimeOffset? start = null,
-        string privateKey = FakeSimpleSsoServer.DefaultPrivateKey)
+        string privateKey = FakeSimpleSsoServer.DefaultPrivateKey,
+        ILoggerProvider? clientLogs = null)
     {
         // Start at a fixed instant: nothing depends on the machine's clock.
         var time = new FakeTimeProvider(start ?? new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero));
@@ -48,15 +49,20 @@ public sealed class SsoHarness : IAsyncDisposable
             o.PublicKey = FakeSimpleSsoServer.PublicKey;
             o.PrivateKey = privateKey;
             configureClient?.Invoke(o);
-        });
+        }, clientLogs);
         var address = client.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         return new SsoHarness(time, server, client, new Uri(address.TrimEnd('/') + "/"));
     }
 
-    public static async Task<WebApplication> StartClientAsync(TimeProvider time, Action<SimpleSsoOptions> configure)
+    public static async Task<WebApplication> StartClientAsync(TimeProvider time, Action<SimpleSsoOptions> configure, ILoggerProvider? logs = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs);
+        }
+
         builder.Services.AddSingleton(time);
         builder.Services
             .AddAuthentication(o =>
