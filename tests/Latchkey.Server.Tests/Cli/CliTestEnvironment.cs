@@ -1,8 +1,10 @@
 using Latchkey.Server.Cli;
 using Latchkey.Server.Hosting;
+using Latchkey.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 
 namespace Latchkey.Server.Tests.Cli;
 
@@ -17,6 +19,21 @@ internal sealed class CliTestEnvironment : IDisposable
 {
     public const int TestPasswordHashIterations = 1000;
 
+    private readonly string? _postgresDatabase;
+    private readonly string[] _storageArgs = [];
+
+    /// <param name="storage">PostgreSQL skips the test unless <c>LATCHKEY_TEST_POSTGRES</c> is set; a fresh database is dropped on dispose.</param>
+    public CliTestEnvironment(LatchkeyTestStorage storage = LatchkeyTestStorage.Sqlite)
+    {
+        if (storage == LatchkeyTestStorage.PostgreSql)
+        {
+            LatchkeyServerFactory.SkipUnlessPostgresConfigured();
+            _postgresDatabase = "latchkey_cli_" + Guid.NewGuid().ToString("N");
+            var connection = new NpgsqlConnectionStringBuilder(LatchkeyServerFactory.PostgresBaseConnectionString) { Database = _postgresDatabase, Pooling = false };
+            _storageArgs = ["--Latchkey:Storage:Provider=PostgreSql", $"--Latchkey:Storage:ConnectionString={connection}"];
+        }
+    }
+
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("latchkey-cli-").FullName;
 
     /// <summary>Given after the command's own tokens, as an operator would append them.</summary>
@@ -25,6 +42,7 @@ internal sealed class CliTestEnvironment : IDisposable
         $"--Latchkey:DataDirectory={DataDirectory}",
         "--Latchkey:Accounts:PasswordHashIterations",
         TestPasswordHashIterations.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        .. _storageArgs,
     ];
 
     public async Task<CliRun> RunAsync(string[] args, string stdin = "")
@@ -64,6 +82,15 @@ internal sealed class CliTestEnvironment : IDisposable
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
+        if (_postgresDatabase is not null)
+        {
+            var admin = new NpgsqlConnectionStringBuilder(LatchkeyServerFactory.PostgresBaseConnectionString) { Database = "postgres", Pooling = false };
+            using var connection = new NpgsqlConnection(admin.ConnectionString);
+            connection.Open();
+            using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_postgresDatabase}\" WITH (FORCE)", connection);
+            drop.ExecuteNonQuery();
+        }
+
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
