@@ -115,7 +115,7 @@ public sealed class SimpleSsoHandler(IOptionsMonitor<SimpleSsoOptions> options, 
         }
 
         var verified = await new SimpleSsoBackchannel(Options, TimeProvider)
-            .PostAsync("verify/", new VerifyRequest(opened.Value), TokenRejected, Context.RequestAborted);
+            .PostAsync("verify/", new VerifyRequest(opened.Value, Options.UserExtraData), TokenRejected, Context.RequestAborted);
         if (!verified.IsSuccess)
         {
             return Refuse(verified.Error.Status, verified.Error.Reason);

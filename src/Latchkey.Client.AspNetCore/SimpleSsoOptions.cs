@@ -56,6 +56,13 @@ public sealed class SimpleSsoOptions : RemoteAuthenticationOptions
     /// <summary>How far the server's clock may be ahead of ours when the browser token is checked (default 30 s).</summary>
     public TimeSpan AllowedClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Optional value sent as <c>extra_data</c> in every verify call (django-simple-sso's <c>user_extra_data</c>); the server
+    /// answers with its own <c>extra_data</c>, which becomes the <see cref="SimpleSsoClaimTypes.ExtraData"/> claim.
+    /// Leave unset for servers without a <c>get_user_extra_data</c> override: they answer 400.
+    /// </summary>
+    public System.Text.Json.JsonElement? UserExtraData { get; set; }
+
     /// <summary>The handler's events; by default failures answer a plain 4xx page.</summary>
     public new SimpleSsoEvents Events
     {

@@ -102,6 +102,20 @@ public sealed class LoginFlowTests
     }
 
     [Fact]
+    public async Task UserExtraData_is_sent_with_verify()
+    {
+        using var extra = JsonDocument.Parse("[\"groups\", \"phone\"]");
+        var value = extra.RootElement.Clone();
+        await using var harness = await SsoHarness.StartAsync(PythonItsDangerous.V2, o => o.UserExtraData = value);
+
+        var trail = await harness.NewBrowser().NavigateAsync(harness.ClientUrl("private"));
+
+        Assert.Equal(HttpStatusCode.OK, trail[^1].Status);
+        using var verify = JsonDocument.Parse(harness.Server.Calls.Single(c => c.Endpoint == "verify/").Body[..^35]);
+        Assert.Equal("[\"groups\",\"phone\"]", verify.RootElement.GetProperty("extra_data").GetRawText());
+    }
+
+    [Fact]
     public async Task Challenge_redirects_to_login_start_with_the_current_path_as_next()
     {
         await using var harness = await SsoHarness.StartAsync(PythonItsDangerous.V2);
