@@ -39,12 +39,10 @@ public sealed class LatchkeyStorageOptions
     /// <summary>Whether <see cref="Provider"/> names a known provider (case-insensitive, names only).</summary>
     public bool TryGetProvider(out LatchkeyStorageProvider provider)
     {
-        provider = default;
-        return !string.IsNullOrWhiteSpace(Provider)
-            && !char.IsDigit(Provider.TrimStart()[0])
-            && !Provider.TrimStart().StartsWith('-')
-            && Enum.TryParse(Provider.Trim(), ignoreCase: true, out provider)
-            && Enum.IsDefined(provider);
+        // Names only: Enum.TryParse would also take "1" or "Sqlite,PostgreSql".
+        var name = Enum.GetNames<LatchkeyStorageProvider>().FirstOrDefault(n => string.Equals(n, Provider?.Trim(), StringComparison.OrdinalIgnoreCase));
+        provider = name is null ? default : Enum.Parse<LatchkeyStorageProvider>(name);
+        return name is not null;
     }
 
     /// <summary>The parsed provider; only call after validation.</summary>

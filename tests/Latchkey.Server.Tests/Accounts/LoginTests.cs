@@ -1,6 +1,9 @@
 using System.Net;
 using AngleSharp.Html.Dom;
+using Latchkey.Server.Storage;
 using Latchkey.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Latchkey.Server.Tests.Accounts;
 
@@ -98,9 +101,12 @@ public sealed class LoginTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, locked.StatusCode);
         Assert.Equal("Invalid username or password.", ErrorText(await HtmlForms.ParseAsync(locked)));
-        var user = await _factory.FindUserAsync("alice");
-        Assert.NotNull(user?.LockoutEnd);
-        Assert.True(user.LockoutEnd > DateTimeOffset.UtcNow.AddMinutes(14));
+        var lockedOut = await _factory.WithScopeAsync(async services =>
+        {
+            var users = services.GetRequiredService<UserManager<LatchkeyUser>>();
+            return await users.IsLockedOutAsync((await users.FindByNameAsync("alice"))!);
+        });
+        Assert.True(lockedOut);
     }
 
     [Fact]

@@ -9,9 +9,12 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Latchkey.Server.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
@@ -43,14 +46,18 @@ public class LatchkeyServerFactory : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<Action<IServiceCollection>> _serviceOverrides = [];
     private readonly string? _postgresAdminConnectionString;
+    private readonly bool _ownsStorage;
     private bool _realKestrel;
 
     /// <param name="storage">The database; <see cref="LatchkeyTestStorage.PostgreSql"/> needs <c>LATCHKEY_TEST_POSTGRES</c> (see <see cref="SkipUnlessPostgresConfigured"/>).</param>
     /// <param name="useFakeTime">Registers <see cref="Time"/> as the app's <see cref="TimeProvider"/>, for expiry tests.</param>
-    public LatchkeyServerFactory(LatchkeyTestStorage storage = LatchkeyTestStorage.Sqlite, bool useFakeTime = false)
+    /// <param name="sharesStorageWith">Reuse another factory's data directory and database (a "restart"); that factory still owns their cleanup.</param>
+    public LatchkeyServerFactory(LatchkeyTestStorage storage = LatchkeyTestStorage.Sqlite, bool useFakeTime = false, LatchkeyServerFactory? sharesStorageWith = null)
     {
-        Storage = storage;
-        DataDirectory = Path.Combine(Path.GetTempPath(), "latchkey-tests", Guid.NewGuid().ToString("N"));
+        Storage = sharesStorageWith?.Storage ?? storage;
+        storage = Storage;
+        _ownsStorage = sharesStorageWith is null;
+        DataDirectory = sharesStorageWith?.DataDirectory ?? Path.Combine(Path.GetTempPath(), "latchkey-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDirectory);
         if (useFakeTime)
         {
@@ -67,7 +74,7 @@ public class LatchkeyServerFactory : WebApplicationFactory<Program>
         {
             var baseConnection = PostgresBaseConnectionString
                 ?? throw new InvalidOperationException($"{PostgresEnvironmentVariable} is not set; call SkipUnlessPostgresConfigured() first.");
-            PostgresDatabaseName = "latchkey_test_" + Guid.NewGuid().ToString("N");
+            PostgresDatabaseName = sharesStorageWith?.PostgresDatabaseName ?? "latchkey_test_" + Guid.NewGuid().ToString("N");
             _postgresAdminConnectionString = new NpgsqlConnectionStringBuilder(baseConnection) { Database = "postgres", Pooling = false }.ConnectionString;
             _settings["Latchkey:Storage:Provider"] = "PostgreSql";
             _settings["Latchkey:Storage:ConnectionString"] = new NpgsqlConnectionStringBuilder(baseConnection) { Database = PostgresDatabaseName }.ConnectionString;
@@ -145,10 +152,14 @@ public class LatchkeyServerFactory : WebApplicationFactory<Program>
     {
         // Production: no developer exception page, no Development-only appsettings.
         builder.UseEnvironment("Production");
+        // Host settings are visible while Program builds; the in-memory source added last also outranks
+        // appsettings*.json and environment variables once the app's configuration is assembled.
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
         }
+
+        builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));
 
         builder.ConfigureServices(services =>
         {
@@ -170,7 +181,13 @@ public class LatchkeyServerFactory : WebApplicationFactory<Program>
     protected override IHost CreateHost(IHostBuilder builder)
     {
         builder.UseDefaultServiceProvider(provider => provider.ValidateScopes = true);
-        return base.CreateHost(builder);
+        var host = builder.Build();
+
+        // The app's own serve loop reports invalid configuration on stderr and exits quietly; surface it
+        // to the test instead, before starting, with the validator's message.
+        _ = host.Services.GetRequiredService<IOptions<LatchkeyOptions>>().Value;
+        host.Start();
+        return host;
     }
 
     /// <summary>Runs <paramref name="action"/> in a fresh DI scope of the running app.</summary>
@@ -252,6 +269,11 @@ public class LatchkeyServerFactory : WebApplicationFactory<Program>
         await base.DisposeAsync();
         GC.SuppressFinalize(this);
         SqliteConnection.ClearAllPools();
+        if (!_ownsStorage)
+        {
+            return;
+        }
+
         if (_postgresAdminConnectionString is not null)
         {
             NpgsqlConnection.ClearAllPools();
