@@ -81,3 +81,6 @@ app.MapPost("/logout", async (HttpContext context, IAntiforgery antiforgery) =>
 });
 
 app.Run();
+
+/// <summary>Entry point; public so tests can host the sample with WebApplicationFactory.</summary>
+public partial class Program;

@@ -16,9 +16,15 @@ public sealed class Browser : IDisposable
     /// <summary>Raw Set-Cookie headers received, oldest first.</summary>
     public List<string> SetCookieHeaders { get; } = [];
 
-    public async Task<BrowserResponse> GetAsync(Uri url)
+    public Task<BrowserResponse> GetAsync(Uri url) => SendAsync(new HttpRequestMessage(HttpMethod.Get, url));
+
+    public Task<BrowserResponse> PostFormAsync(Uri url, IReadOnlyDictionary<string, string> fields) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) });
+
+    private async Task<BrowserResponse> SendAsync(HttpRequestMessage request)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        using var disposeRequest = request;
+        var url = request.RequestUri!;
         var cookies = _cookies.Where(c => c.Host == url.Host && url.AbsolutePath.StartsWith(c.Path, StringComparison.Ordinal)).ToList();
         if (cookies.Count > 0)
         {
