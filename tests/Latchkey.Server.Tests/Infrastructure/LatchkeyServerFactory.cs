@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -242,19 +243,26 @@ public class LatchkeyServerFactory : WebApplicationFactory<Program>
     public Task<CreatedConsumer> CreateConsumerAsync(string name, params string[] redirectOrigins) =>
         WithScopeAsync(services => services.GetRequiredService<ConsumerRegistry>().CreateAsync(name, redirectOrigins, CancellationToken.None));
 
-    /// <summary>A browser-like client: keeps cookies, does not follow redirects unless asked.</summary>
-    public HttpClient CreateBrowser(bool followRedirects = false) =>
-        CreateClient(new WebApplicationFactoryClientOptions
+    /// <summary>
+    /// A browser-like client: keeps cookies (in <paramref name="cookies"/> when given, e.g. to carry a
+    /// session across a restart), does not follow redirects unless asked.
+    /// </summary>
+    public HttpClient CreateBrowser(bool followRedirects = false, CookieContainer? cookies = null)
+    {
+        var handlers = new List<DelegatingHandler>();
+        if (followRedirects)
         {
-            AllowAutoRedirect = followRedirects,
-            HandleCookies = true,
-            BaseAddress = new Uri("http://localhost/"),
-        });
+            handlers.Add(new RedirectHandler(ClientOptions.MaxAutomaticRedirections));
+        }
+
+        handlers.Add(new CookieContainerHandler(cookies ?? new CookieContainer()));
+        return CreateDefaultClient(new Uri("http://localhost/"), [.. handlers]);
+    }
 
     /// <summary>A browser signed in through the real login form; fails the test if sign-in does not succeed.</summary>
-    public async Task<HttpClient> SignInAsync(string userName, string password)
+    public async Task<HttpClient> SignInAsync(string userName, string password, CookieContainer? cookies = null)
     {
-        var browser = CreateBrowser();
+        var browser = CreateBrowser(cookies: cookies);
         using var response = await LoginForm.SubmitAsync(browser, userName, password);
         if (response.StatusCode != HttpStatusCode.Redirect)
         {
