@@ -39,9 +39,13 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
         }
         catch (DbUpdateException)
         {
-            // A concurrent create with the same name won the unique index.
-            db.ChangeTracker.Clear();
-            throw Duplicate(name);
+            // A concurrent create with the same name won the unique index; anything else is not ours to explain.
+            if (await NameTakenAsync(name, ct))
+            {
+                throw Duplicate(name);
+            }
+
+            throw;
         }
 
         return new CreatedConsumer(name, key.PublicKey, privateKey);
@@ -211,6 +215,12 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
         return origins.Count > 0
             ? origins
             : throw new ConsumerValidationException("A consumer needs at least one redirect origin.");
+    }
+
+    private async Task<bool> NameTakenAsync(string name, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        return await db.Consumers.AnyAsync(c => c.Name == name, ct);
     }
 
     private static ConsumerValidationException Duplicate(string name) => new($"A consumer named '{name}' already exists.");

@@ -131,6 +131,11 @@ internal static class SimpleSsoHttp
                 ? SimpleSsoError.PayloadTooLarge
                 : SimpleSsoError.FailedToProcess;
         }
+        catch (IOException)
+        {
+            // The client went away mid-body; nobody reads this answer, but it must not be a 500 in the logs.
+            return SimpleSsoError.FailedToProcess;
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);

@@ -100,6 +100,26 @@ public sealed class ConsumerRegistryTests : IAsyncLifetime
         Assert.Single(await WithRegistry(r => r.ListAsync(Ct)));
     }
 
+    [Fact]
+    public async Task Of_concurrent_creates_with_one_name_exactly_one_wins_and_the_rest_are_duplicates()
+    {
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 5).Select(async i =>
+        {
+            try
+            {
+                return (object)await WithRegistry(r => r.CreateAsync("race", [$"https://r{i}.example"], Ct));
+            }
+            catch (ConsumerValidationException error)
+            {
+                return error;
+            }
+        }));
+
+        Assert.Single(attempts.OfType<CreatedConsumer>());
+        Assert.All(attempts.OfType<ConsumerValidationException>(), e => Assert.Contains("already exists", e.Message, StringComparison.Ordinal));
+        Assert.Equal(4, attempts.OfType<ConsumerValidationException>().Count());
+    }
+
     [Theory]
     [InlineData("https://wiki.example", "https://wiki.example")]
     [InlineData("https://wiki.example/", "https://wiki.example")]
