@@ -116,6 +116,23 @@ public sealed class LoginFlowTests
     }
 
     [Fact]
+    public async Task Site_under_a_path_base_keeps_it_in_every_redirect_and_cookie_path()
+    {
+        await using var harness = await SsoHarness.StartAsync(PythonItsDangerous.V2, pathBase: "/app");
+        var browser = harness.NewBrowser();
+
+        var trail = await browser.NavigateAsync(harness.ClientUrl("app/private"));
+
+        Assert.Equal("/app/sso/login/?next=%2Fapp%2Fprivate", trail[0].Location);
+        Assert.StartsWith(harness.ClientUrl("app/sso/authenticate/?next=%2Fapp%2Fprivate&state=").ToString(), harness.Server.RedirectTargets.Single());
+        Assert.Contains(browser.SetCookieHeaders, h => h.Contains("path=/app/sso/authenticate/", StringComparison.Ordinal));
+        Assert.Equal("/app/private", trail[^2].Location);
+        Assert.Equal(HttpStatusCode.OK, trail[^1].Status);
+        using var page = JsonDocument.Parse(trail[^1].Body);
+        Assert.Equal("/private", page.RootElement.GetProperty("path").GetString());
+    }
+
+    [Fact]
     public async Task Challenge_redirects_to_login_start_with_the_current_path_as_next()
     {
         await using var harness = await SsoHarness.StartAsync(PythonItsDangerous.V2);

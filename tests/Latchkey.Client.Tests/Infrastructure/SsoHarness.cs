@@ -38,7 +38,8 @@ public sealed class SsoHarness : IAsyncDisposable
         Action<SimpleSsoOptions>? configureClient = null,
         DateTimeOffset? start = null,
         string privateKey = FakeSimpleSsoServer.DefaultPrivateKey,
-        ILoggerProvider? clientLogs = null)
+        ILoggerProvider? clientLogs = null,
+        string? pathBase = null)
     {
         // Start at a fixed instant: nothing depends on the machine's clock.
         var time = new FakeTimeProvider(start ?? new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero));
@@ -49,12 +50,12 @@ public sealed class SsoHarness : IAsyncDisposable
             o.PublicKey = FakeSimpleSsoServer.PublicKey;
             o.PrivateKey = privateKey;
             configureClient?.Invoke(o);
-        }, clientLogs);
+        }, clientLogs, pathBase);
         var address = client.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         return new SsoHarness(time, server, client, new Uri(address.TrimEnd('/') + "/"));
     }
 
-    public static async Task<WebApplication> StartClientAsync(TimeProvider time, Action<SimpleSsoOptions> configure, ILoggerProvider? logs = null)
+    public static async Task<WebApplication> StartClientAsync(TimeProvider time, Action<SimpleSsoOptions> configure, ILoggerProvider? logs = null, string? pathBase = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -76,6 +77,12 @@ public sealed class SsoHarness : IAsyncDisposable
 
         var app = builder.Build();
         app.Urls.Add("http://127.0.0.1:0");
+        if (pathBase is not null)
+        {
+            app.UsePathBase(pathBase);
+        }
+
+        app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/", (ClaimsPrincipal user) => user.Identity?.IsAuthenticated == true ? "signed in as " + user.Identity.Name : "anonymous");
