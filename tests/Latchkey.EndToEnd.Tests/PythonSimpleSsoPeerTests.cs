@@ -4,22 +4,44 @@ using Latchkey.EndToEnd.Tests.Infrastructure;
 
 namespace Latchkey.EndToEnd.Tests;
 
+/// <summary>Against the SQLite deployment shared by the assembly.</summary>
+public sealed class PythonSimpleSsoPeerTests(LatchkeyDeployment deployment) : PythonSimpleSsoPeerScenarios(deployment);
+
+/// <summary>Against a server on PostgreSQL; skipped when no PostgreSQL is configured.</summary>
+public sealed class PythonSimpleSsoPeerOnPostgreSqlTests(PostgreSqlLatchkeyDeployment deployment)
+    : PythonSimpleSsoPeerScenarios(deployment)
+{
+    protected override void RequireDeployment()
+    {
+        if (!PostgreSqlLatchkeyDeployment.IsConfigured)
+        {
+            Assert.Skip($"{PostgreSqlLatchkeyDeployment.EnvironmentVariable} is not set (.ci/run sets it).");
+        }
+    }
+}
+
 /// <summary>
 /// A django-simple-sso style client in Python, signing with the real itsdangerous library, logs in
 /// through Latchkey end to end: request-token, the real login form, the redirect back, verify.
 /// Both timestamp epochs are used: itsdangerous 2.x (Unix) and 0.24 (2011), which
 /// django-simple-sso 1.x pins.
 /// </summary>
-public sealed class PythonSimpleSsoPeerTests(LatchkeyDeployment deployment)
+public abstract class PythonSimpleSsoPeerScenarios(LatchkeyDeployment deployment)
 {
     private const string Python = "/usr/bin/python3";
     private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(2);
+
+    /// <summary>Skips the test when this variant's deployment cannot run here.</summary>
+    protected virtual void RequireDeployment()
+    {
+    }
 
     [Theory]
     [InlineData("unix")]
     [InlineData("legacy")]
     public async Task A_python_simple_sso_client_obtains_the_user_and_cannot_verify_twice(string epoch)
     {
+        RequireDeployment();
         var cancellationToken = TestContext.Current.CancellationToken;
         await SkipUnlessPythonPeerCanRunAsync(cancellationToken);
         var consumer = deployment.PythonPeer;
@@ -54,6 +76,7 @@ public sealed class PythonSimpleSsoPeerTests(LatchkeyDeployment deployment)
     [Fact]
     public async Task A_python_client_with_the_wrong_private_key_is_refused()
     {
+        RequireDeployment();
         var cancellationToken = TestContext.Current.CancellationToken;
         await SkipUnlessPythonPeerCanRunAsync(cancellationToken);
         var startInfo = new ProcessStartInfo(Python);

@@ -52,43 +52,45 @@ internal sealed class Browser : IDisposable
     {
         var form = FindLoginForm(page)
             ?? throw new InvalidOperationException($"No login form on {page.Url} ({(int)page.Status}).\n{page.Body}");
+        var inputs = form.QuerySelectorAll("input[name]").OfType<IHtmlInputElement>().ToList();
+        var userNameField = inputs.FirstOrDefault(input => input.Type.ToLowerInvariant() is "text" or "email")
+            ?? throw new InvalidOperationException($"The login form on {page.Url} has no user name field.");
+        var passwordField = inputs.First(input => input.Type.Equals("password", StringComparison.OrdinalIgnoreCase));
+        return SubmitAsync(
+            page,
+            form,
+            new Dictionary<string, string> { [userNameField.Name!] = userName, [passwordField.Name!] = password },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Submits <paramref name="form"/> the way a browser would: its inputs with their current values
+    /// (checked boxes only), with <paramref name="values"/> typed over them.
+    /// </summary>
+    public Task<BrowserPage> SubmitAsync(
+        BrowserPage page, IHtmlFormElement form, IReadOnlyDictionary<string, string>? values, CancellationToken cancellationToken)
+    {
         var fields = new List<KeyValuePair<string, string>>();
-        var userNameFilled = false;
         foreach (var input in form.QuerySelectorAll("input[name]").OfType<IHtmlInputElement>())
         {
             var type = input.Type.ToLowerInvariant();
-            switch (type)
+            if (type is "submit" or "button" or "image" or "reset" || (type is "checkbox" or "radio" && !input.IsChecked))
             {
-                case "password":
-                    fields.Add(new(input.Name!, password));
-                    break;
-                case "text" or "email" when !userNameFilled:
-                    fields.Add(new(input.Name!, userName));
-                    userNameFilled = true;
-                    break;
-                case "checkbox" or "radio":
-                    if (input.IsChecked)
-                    {
-                        fields.Add(new(input.Name!, input.Value));
-                    }
-
-                    break;
-                case "submit" or "button" or "image" or "reset":
-                    break;
-                default:
-                    fields.Add(new(input.Name!, input.Value));
-                    break;
+                continue;
             }
-        }
 
-        if (!userNameFilled)
-        {
-            throw new InvalidOperationException($"The login form on {page.Url} has no user name field.");
+            var value = values is not null && values.TryGetValue(input.Name!, out var typed) ? typed : input.Value;
+            fields.Add(new(input.Name!, value));
         }
 
         var action = string.IsNullOrEmpty(form.GetAttribute("action")) ? page.Url : new Uri(page.Url, form.GetAttribute("action"));
-        return SendFollowingRedirectsAsync(HttpMethod.Post, action, fields, cancellationToken);
+        return string.Equals(form.Method, "post", StringComparison.OrdinalIgnoreCase)
+            ? SendFollowingRedirectsAsync(HttpMethod.Post, action, fields, cancellationToken)
+            : SendFollowingRedirectsAsync(HttpMethod.Get, new UriBuilder(action) { Query = QueryOf(fields) }.Uri, form: null, cancellationToken);
     }
+
+    private static string QueryOf(IEnumerable<KeyValuePair<string, string>> fields) =>
+        string.Join('&', fields.Select(field => Uri.EscapeDataString(field.Key) + "=" + Uri.EscapeDataString(field.Value)));
 
     public static IHtmlFormElement? FindLoginForm(BrowserPage page) =>
         page.Document.Forms.FirstOrDefault(form =>

@@ -16,8 +16,9 @@ internal sealed record TestUser(string UserName, string Email, string Password);
 /// directory, a user and consumers created through the real <c>latchkey</c> command, and two sample
 /// sites on 127.0.0.2 and 127.0.0.3 (different hosts, so different cookie jars, like two domains).
 /// Shared by every test in the assembly; each test uses its own <see cref="Browser"/>.
+/// Storage is the default SQLite file; <see cref="PostgreSqlLatchkeyDeployment"/> runs the same on PostgreSQL.
 /// </summary>
-public sealed class LatchkeyDeployment : IAsyncLifetime
+public class LatchkeyDeployment : IAsyncLifetime
 {
     // Guards against a hung process only; never an expectation about speed.
     private static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(3);
@@ -25,6 +26,19 @@ public sealed class LatchkeyDeployment : IAsyncLifetime
 
     private readonly List<ChildProcess> _processes = [];
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("latchkey-e2e-").FullName;
+    private readonly string? _postgreSqlConnectionString;
+
+    public LatchkeyDeployment()
+        : this(postgreSqlConnectionString: null)
+    {
+    }
+
+    /// <param name="postgreSqlConnectionString">A connection string naming a database that may not exist yet
+    /// (migration creates it), or null for the default SQLite file in the data directory.</param>
+    protected LatchkeyDeployment(string? postgreSqlConnectionString)
+    {
+        _postgreSqlConnectionString = postgreSqlConnectionString;
+    }
 
     public Uri ServerUrl { get; private set; } = null!;
 
@@ -41,7 +55,7 @@ public sealed class LatchkeyDeployment : IAsyncLifetime
     /// <summary>The origin registered for the Python peer; nothing listens there, the peer reads the redirect.</summary>
     public Uri PythonPeerClientUrl { get; } = new("http://127.0.0.4:8001/client/");
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         var serverAddress = IPAddress.Loopback;
@@ -112,6 +126,13 @@ public sealed class LatchkeyDeployment : IAsyncLifetime
         }
 
         startInfo.ArgumentList.Add($"--Latchkey:DataDirectory={_dataDirectory}");
+        if (_postgreSqlConnectionString is not null)
+        {
+            startInfo.ArgumentList.Add("--Latchkey:Storage:Provider=PostgreSql");
+            // Through the environment: a connection string may hold a password.
+            startInfo.Environment["Latchkey__Storage__ConnectionString"] = _postgreSqlConnectionString;
+        }
+
         // Configuration the brief gives the server; secrets go through the environment, not argv.
         startInfo.Environment["Latchkey__Bootstrap__AdminPassword"] = "E2e-admin-" + RandomNumberGenerator.GetHexString(16);
         return startInfo;
@@ -153,8 +174,9 @@ public sealed class LatchkeyDeployment : IAsyncLifetime
         return process;
     }
 
-    public ValueTask DisposeAsync()
+    public virtual ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         foreach (var process in _processes)
         {
             process.Dispose();
