@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Latchkey.Server.Cli;
 
 /// <summary>
@@ -6,5 +8,41 @@ namespace Latchkey.Server.Cli;
 /// </summary>
 internal sealed record CliConsole(TextReader In, TextWriter Out, TextWriter Error)
 {
-    public static CliConsole System => new(Console.In, Console.Out, Console.Error);
+    /// <summary>True when stdin is a terminal: secrets are then read without echo, after a prompt on stderr.</summary>
+    public bool IsInteractive { get; init; }
+
+    public static CliConsole System => new(Console.In, Console.Out, Console.Error) { IsInteractive = !Console.IsInputRedirected };
+
+    /// <summary>One line from stdin; typed at a terminal it is not echoed. Null at end of input.</summary>
+    public string? ReadSecretLine(string prompt)
+    {
+        if (!IsInteractive)
+        {
+            return In.ReadLine();
+        }
+
+        Error.Write(prompt);
+        var secret = new StringBuilder();
+        while (true)
+        {
+            var key = Console.ReadKey(intercept: true);
+            if (key.Key == ConsoleKey.Enter)
+            {
+                Error.WriteLine();
+                return secret.ToString();
+            }
+
+            if (key.Key == ConsoleKey.Backspace)
+            {
+                if (secret.Length > 0)
+                {
+                    secret.Length--;
+                }
+            }
+            else if (!char.IsControl(key.KeyChar))
+            {
+                secret.Append(key.KeyChar);
+            }
+        }
+    }
 }

@@ -27,7 +27,7 @@ internal sealed class CommandContext(CliConsole console, Func<string[], IHost> b
     /// <summary>Reads a secret as one line from standard input, never from the command line.</summary>
     public string ReadSecretLine(string what)
     {
-        var line = Console.In.ReadLine();
+        var line = Console.ReadSecretLine($"{char.ToUpperInvariant(what[0])}{what[1..]}: ");
         if (string.IsNullOrEmpty(line))
         {
             throw new CommandFailedException($"expected the {what} as one line on standard input.");
