@@ -75,6 +75,20 @@ public sealed class UsersCommandTests : IDisposable
         Assert.Contains("dave", again.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("not-an-email", "")]
+    [InlineData("ok@example.com", "x")]
+    public async Task Add_with_invalid_fields_exits_1_and_creates_nothing(string email, string longNameSeed)
+    {
+        var firstName = longNameSeed.Length == 0 ? "Kim" : new string('x', 151);
+
+        var run = await _cli.RunAsync(["users", "add", "kim", "--email", email, "--first-name", firstName, "--password-stdin"], Password);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("latchkey: cannot create user 'kim': ", run.Error, StringComparison.Ordinal);
+        Assert.Null(await FindAsync("kim"));
+    }
+
     [Fact]
     public async Task Add_without_password_stdin_is_a_usage_error_and_reads_nothing()
     {

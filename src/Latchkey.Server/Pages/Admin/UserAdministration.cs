@@ -68,6 +68,23 @@ public sealed class UserAdministration(
 
     public async Task<AdminResult> CreateAsync(NewUser request, string password, CancellationToken ct)
     {
+        // The column limits; PostgreSQL would reject longer values with an exception, SQLite would not.
+        if (request.UserName.Trim().Length > 256 || request.Email.Trim().Length > 256)
+        {
+            return AdminResult.Fail("Username and email can be at most 256 characters.");
+        }
+
+        // Identity checks the address only when emails must be unique, which Latchkey does not require.
+        if (!new System.ComponentModel.DataAnnotations.EmailAddressAttribute().IsValid(request.Email.Trim()) || request.Email.Trim().Length == 0)
+        {
+            return AdminResult.Fail($"'{request.Email}' is not an email address.");
+        }
+
+        if (request.FirstName.Trim().Length > 150 || request.LastName.Trim().Length > 150)
+        {
+            return AdminResult.Fail("First and last name can be at most 150 characters.");
+        }
+
         var user = new LatchkeyUser
         {
             UserName = request.UserName.Trim(),
