@@ -10,7 +10,7 @@ namespace Latchkey.SimpleSso;
 /// </summary>
 public static class SimpleSsoEnvelope
 {
-    /// <summary>Bodies above this many bytes are refused before any parsing (the largest legitimate one is a few KiB).</summary>
+    /// <summary>Default cap on body size: the largest legitimate envelope is a few KiB.</summary>
     public const int MaxBodyBytes = 16 * 1024;
 
     /// <summary>Signs a JSON object as an envelope.</summary>
@@ -52,9 +52,11 @@ public static class SimpleSsoEnvelope
     }
 
     /// <summary>Decodes a raw body as strict UTF-8; invalid bytes mean a forged or corrupted envelope.</summary>
-    public static SimpleSsoResult<string> DecodeBody(ReadOnlySpan<byte> body)
+    /// <param name="body">The raw request or response body.</param>
+    /// <param name="maxBytes">Larger bodies are refused with <see cref="SimpleSsoError.PayloadTooLarge"/>.</param>
+    public static SimpleSsoResult<string> DecodeBody(ReadOnlySpan<byte> body, int maxBytes = MaxBodyBytes)
     {
-        if (body.Length > MaxBodyBytes)
+        if (body.Length > maxBytes)
         {
             return SimpleSsoError.PayloadTooLarge;
         }

@@ -57,7 +57,7 @@ internal static class SimpleSsoHttp
             return SimpleSsoError.InvalidPublicKey;
         }
 
-        var text = SimpleSsoEnvelope.DecodeBody(body.Value);
+        var text = SimpleSsoEnvelope.DecodeBody(body.Value, settings.MaxBodyBytes);
         if (!text.IsSuccess)
         {
             return text.Error;
