@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Latchkey.Server.Consumers;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -42,9 +41,16 @@ internal static class ConsumersCommands
 
     private static Command List(CommandContext context)
     {
-        var command = new Command("list", "List consumers.");
-        command.SetAction((_, ct) => context.WithServicesAsync(async services =>
+        var json = new Option<bool>("--json") { Description = "Print a JSON array (public key parts only)." };
+        var command = new Command("list", "List consumers.") { json };
+        command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {
+            if (parsed.GetValue(json))
+            {
+                await context.Out.WriteLineAsync(CliJson.Consumers(await Registry(services).ListAsync(ct), Now(services)));
+                return ExitCodes.Ok;
+            }
+
             var table = new TextTable("NAME", "ORIGINS", "LIVE-KEYS", "STAFF", "SUPERUSER", "CREATED");
             var now = Now(services);
             foreach (var consumer in await Registry(services).ListAsync(ct))
@@ -67,12 +73,19 @@ internal static class ConsumersCommands
     private static Command Show(CommandContext context)
     {
         var name = new Argument<string>("name");
-        var command = new Command("show", "Show a consumer's origins, grants and public keys (never private keys).") { name };
+        var json = new Option<bool>("--json") { Description = "Print JSON (public key parts only)." };
+        var command = new Command("show", "Show a consumer's origins, grants and public keys (never private keys).") { name, json };
         command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {
             var consumerName = parsed.GetRequiredValue(name);
             var consumer = await Registry(services).GetAsync(consumerName, ct) ?? throw UnknownConsumer(consumerName);
             var now = Now(services);
+            if (parsed.GetValue(json))
+            {
+                await context.Out.WriteLineAsync(CliJson.Consumer(consumer, now));
+                return ExitCodes.Ok;
+            }
+
             var output = context.Out;
             await output.WriteLineAsync($"Name:       {consumer.Name}");
             await output.WriteLineAsync($"Created:    {Format(consumer.CreatedAt)}");
@@ -163,7 +176,7 @@ internal static class ConsumersCommands
     {
         if (json)
         {
-            await context.Out.WriteLineAsync(JsonSerializer.Serialize(new { name = keys.Name, public_key = keys.PublicKey, private_key = keys.PrivateKey }));
+            await context.Out.WriteLineAsync(CliJson.Keys(keys));
             return;
         }
 

@@ -52,11 +52,19 @@ internal static class UsersCommands
 
     private static Command List(CommandContext context)
     {
-        var command = new Command("list", "List users.");
-        command.SetAction((_, ct) => context.WithServicesAsync(async services =>
+        var json = new Option<bool>("--json") { Description = "Print a JSON array." };
+        var command = new Command("list", "List users.") { json };
+        command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {
+            var users = await UserAdministration.From(services).ListAsync(ct);
+            if (parsed.GetValue(json))
+            {
+                await context.Out.WriteLineAsync(CliJson.Users(users));
+                return ExitCodes.Ok;
+            }
+
             var table = new TextTable("USERNAME", "EMAIL", "NAME", "ACTIVE", "ADMIN", "LOCKED-OUT");
-            foreach (var user in await UserAdministration.From(services).ListAsync(ct))
+            foreach (var user in users)
             {
                 table.Add(user.UserName, user.Email, user.FullName, YesNo(user.IsActive), YesNo(user.IsAdmin), YesNo(user.IsLockedOut));
             }

@@ -62,6 +62,33 @@ public sealed class ConsumersCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Show_and_list_json_carry_public_parts_only()
+    {
+        var old = await AddAsync("api", "https://api.example.com");
+        var rotated = Json(await _cli.RunAsync("consumers", "rotate-keys", "api", "--overlap", "0", "--json"));
+
+        var show = await _cli.RunAsync("consumers", "show", "api", "--json");
+        var list = await _cli.RunAsync("consumers", "list", "--json");
+
+        Assert.Equal(0, show.ExitCode);
+        Assert.Equal(0, list.ExitCode);
+        using var json = JsonDocument.Parse(show.Output);
+        var root = json.RootElement;
+        Assert.Equal(["name", "redirect_origins", "grant_staff", "grant_superuser", "created_at", "keys"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("https://api.example.com", root.GetProperty("redirect_origins")[0].GetString());
+        var keys = root.GetProperty("keys").EnumerateArray().ToList();
+        Assert.Equal([old.PublicKey, rotated.PublicKey], keys.Select(k => k.GetProperty("public_key").GetString()));
+        Assert.Equal([false, true], keys.Select(k => k.GetProperty("live").GetBoolean()));
+        Assert.Equal(JsonValueKind.Null, keys[1].GetProperty("expires_at").ValueKind);
+        using var listJson = JsonDocument.Parse(list.Output);
+        Assert.Equal("api", Assert.Single(listJson.RootElement.EnumerateArray()).GetProperty("name").GetString());
+        foreach (var secret in new[] { old.PrivateKey, rotated.PrivateKey })
+        {
+            Assert.DoesNotContain(secret, show.Output + list.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Rotate_keys_prints_a_new_pair_and_old_keys_work_until_the_overlap_ends()
     {
         var old = await AddAsync("crm", "https://crm.example.com");

@@ -53,6 +53,24 @@ public sealed class UsersCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task List_json_has_one_object_per_user()
+    {
+        Assert.Equal(0, (await _cli.RunAsync(["users", "add", "jo", "--email", "jo@example.com", "--first-name", "Jo", "--last-name", "March", "--password-stdin", "--admin"], Password)).ExitCode);
+
+        var run = await _cli.RunAsync("users", "list", "--json");
+
+        Assert.Equal(0, run.ExitCode);
+        using var json = System.Text.Json.JsonDocument.Parse(run.Output);
+        var user = Assert.Single(json.RootElement.EnumerateArray());
+        Assert.Equal("jo", user.GetProperty("username").GetString());
+        Assert.Equal("jo@example.com", user.GetProperty("email").GetString());
+        Assert.Equal("Jo March", user.GetProperty("name").GetString());
+        Assert.True(user.GetProperty("is_active").GetBoolean());
+        Assert.True(user.GetProperty("is_admin").GetBoolean());
+        Assert.False(user.GetProperty("locked_out").GetBoolean());
+    }
+
+    [Fact]
     public async Task Add_with_a_too_short_password_prints_identitys_error_and_creates_nothing()
     {
         var run = await _cli.RunAsync(["users", "add", "carol", "--email", "carol@example.com", "--password-stdin", "--admin"], "short\n");
