@@ -21,7 +21,7 @@ internal static class ConsumersCommands
 
     private static Command Add(CommandContext context)
     {
-        var name = new Argument<string>("name");
+        var name = new Argument<string>("name") { Description = "The consumer's name." };
         var origins = new Option<string[]>("--redirect-origin")
         {
             Description = "Origin (scheme://host[:port]) the consumer may redirect to after login; repeatable.",
@@ -72,7 +72,7 @@ internal static class ConsumersCommands
 
     private static Command Show(CommandContext context)
     {
-        var name = new Argument<string>("name");
+        var name = new Argument<string>("name") { Description = "The consumer's name." };
         var json = new Option<bool>("--json") { Description = "Print JSON (public key parts only)." };
         var command = new Command("show", "Show a consumer's origins, grants and public keys (never private keys).") { name, json };
         command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
@@ -113,7 +113,7 @@ internal static class ConsumersCommands
 
     private static Command RotateKeys(CommandContext context)
     {
-        var name = new Argument<string>("name");
+        var name = new Argument<string>("name") { Description = "The consumer's name." };
         var overlap = new Option<TimeSpan>("--overlap")
         {
             Description = "How long the current keys keep working: 30m, 24h, 7d or a TimeSpan like 1.00:00:00 (default 24h).",
@@ -156,7 +156,7 @@ internal static class ConsumersCommands
 
     private static Command Remove(CommandContext context)
     {
-        var name = new Argument<string>("name");
+        var name = new Argument<string>("name") { Description = "The consumer's name." };
         var command = new Command("remove", "Delete a consumer, its keys and its pending logins.") { name };
         command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {

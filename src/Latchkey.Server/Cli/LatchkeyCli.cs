@@ -33,14 +33,17 @@ public static class LatchkeyCli
             return await LatchkeyServer.ServeAsync(args);
         }
 
-        if (args[0] == "serve")
+        if (args[0] == "serve" && !args.Skip(1).Any(a => a is "--help" or "-h" or "-?"))
         {
             return await LatchkeyServer.ServeAsync(args[1..]);
         }
 
         var (tokens, configuration) = ConfigurationArguments.Split(args);
         var context = new CommandContext(console, buildHost, [.. CommandLogging, .. configuration]);
-        var root = new RootCommand("Latchkey single sign-on server. Run with no command (or 'serve') to start the server.")
+        var root = new RootCommand(
+            "Latchkey single sign-on server. Run with no command (or 'serve') to start the server.\n"
+            + "Configuration switches such as --Latchkey:DataDirectory=/srv/latchkey may follow any command;\n"
+            + "environment variables (Latchkey__DataDirectory) and appsettings.json apply as for the server.")
         {
             new Command("serve", "Run the server (the default). ASP.NET Core switches such as --urls pass through."),
             MigrateCommand.Create(context),

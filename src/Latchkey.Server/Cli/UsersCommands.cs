@@ -18,7 +18,7 @@ internal static class UsersCommands
 
     private static Command Add(CommandContext context)
     {
-        var userName = new Argument<string>("username");
+        var userName = new Argument<string>("username") { Description = "The user's username." };
         var email = new Option<string>("--email") { Description = "E-mail address.", Required = true };
         var firstName = new Option<string>("--first-name") { Description = "Given name." };
         var lastName = new Option<string>("--last-name") { Description = "Family name." };
@@ -77,7 +77,7 @@ internal static class UsersCommands
 
     private static Command SetActive(CommandContext context, string name, bool active, string description)
     {
-        var userName = new Argument<string>("username");
+        var userName = new Argument<string>("username") { Description = "The user's username." };
         var command = new Command(name, description) { userName };
         command.SetAction(parsed => context.WithServicesAsync(async services =>
         {
@@ -91,7 +91,7 @@ internal static class UsersCommands
 
     private static Command SetPassword(CommandContext context)
     {
-        var userName = new Argument<string>("username");
+        var userName = new Argument<string>("username") { Description = "The user's username." };
         var passwordStdin = PasswordStdinOption();
         var command = new Command("set-password", "Set a user's password, read as one line from standard input.")
         {
@@ -114,7 +114,7 @@ internal static class UsersCommands
 
     private static Command Unlock(CommandContext context)
     {
-        var userName = new Argument<string>("username");
+        var userName = new Argument<string>("username") { Description = "The user's username." };
         var command = new Command("unlock", "End a user's lockout after failed sign-ins.") { userName };
         command.SetAction(parsed => context.WithServicesAsync(async services =>
         {
