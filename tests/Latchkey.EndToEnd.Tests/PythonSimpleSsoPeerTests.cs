@@ -42,28 +42,8 @@ public abstract class PythonSimpleSsoPeerScenarios(LatchkeyDeployment deployment
     public async Task A_python_simple_sso_client_obtains_the_user_and_cannot_verify_twice(string epoch)
     {
         RequireDeployment();
-        var cancellationToken = TestContext.Current.CancellationToken;
-        await SkipUnlessPythonPeerCanRunAsync(cancellationToken);
-        var consumer = deployment.PythonPeer;
-        var startInfo = new ProcessStartInfo(Python);
-        foreach (var argument in new[]
-        {
-            RepositoryLayout.PythonPeerScript,
-            "--server", deployment.SimpleSsoUrl.ToString(),
-            "--client-url", deployment.PythonPeerClientUrl.ToString(),
-            "--public-key", consumer.PublicKey,
-            "--private-key-stdin",
-            "--username", deployment.User.UserName,
-            "--password-stdin",
-            "--epoch", epoch,
-            "--expect-single-use",
-        })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        var result = await CommandRunner.RunAsync(
-            startInfo, consumer.PrivateKey + "\n" + deployment.User.Password + "\n", RunLimit, cancellationToken);
+        var result = await RunPeerAsync(
+            deployment.PythonPeer.PrivateKey, deployment.PythonPeerClientUrl, ["--epoch", epoch, "--expect-single-use"]);
 
         Assert.True(result.ExitCode == 0, result + "\n" + deployment.Logs());
         using var user = JsonDocument.Parse(result.StandardOutput);
@@ -77,6 +57,27 @@ public abstract class PythonSimpleSsoPeerScenarios(LatchkeyDeployment deployment
     public async Task A_python_client_with_the_wrong_private_key_is_refused()
     {
         RequireDeployment();
+        var result = await RunPeerAsync("not-the-" + deployment.PythonPeer.PrivateKey, deployment.PythonPeerClientUrl, []);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("request-token/ answered 400", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Bad Signature", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_python_client_asking_for_an_unregistered_redirect_origin_is_refused()
+    {
+        RequireDeployment();
+        // Correctly signed, but the consumer registered only PythonPeerClientUrl's origin: django-simple-sso
+        // would have sent the user's token to any address the key holder names.
+        var result = await RunPeerAsync(deployment.PythonPeer.PrivateKey, new Uri("http://127.0.0.9:8001/client/"), []);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("request-token/ answered 400", result.StandardError, StringComparison.Ordinal);
+    }
+
+    private async Task<CommandResult> RunPeerAsync(string privateKey, Uri clientUrl, IReadOnlyList<string> extraArguments)
+    {
         var cancellationToken = TestContext.Current.CancellationToken;
         await SkipUnlessPythonPeerCanRunAsync(cancellationToken);
         var startInfo = new ProcessStartInfo(Python);
@@ -84,22 +85,19 @@ public abstract class PythonSimpleSsoPeerScenarios(LatchkeyDeployment deployment
         {
             RepositoryLayout.PythonPeerScript,
             "--server", deployment.SimpleSsoUrl.ToString(),
-            "--client-url", deployment.PythonPeerClientUrl.ToString(),
+            "--client-url", clientUrl.ToString(),
             "--public-key", deployment.PythonPeer.PublicKey,
             "--private-key-stdin",
             "--username", deployment.User.UserName,
             "--password-stdin",
-        })
+        }.Concat(extraArguments))
         {
             startInfo.ArgumentList.Add(argument);
         }
 
-        var result = await CommandRunner.RunAsync(
-            startInfo, "not-the-" + deployment.PythonPeer.PrivateKey + "\n" + deployment.User.Password + "\n", RunLimit, cancellationToken);
-
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("request-token/ answered 400", result.StandardError, StringComparison.Ordinal);
-        Assert.Contains("Bad Signature", result.StandardError, StringComparison.Ordinal);
+        // Secrets go on stdin so they never show in a process listing or a failure message.
+        return await CommandRunner.RunAsync(
+            startInfo, privateKey + "\n" + deployment.User.Password + "\n", RunLimit, cancellationToken);
     }
 
     private static async Task SkipUnlessPythonPeerCanRunAsync(CancellationToken cancellationToken)
