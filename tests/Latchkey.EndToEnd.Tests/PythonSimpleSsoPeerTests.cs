@@ -76,7 +76,40 @@ public abstract class PythonSimpleSsoPeerScenarios(LatchkeyDeployment deployment
         Assert.Contains("request-token/ answered 400", result.StandardError, StringComparison.Ordinal);
     }
 
-    private async Task<CommandResult> RunPeerAsync(string privateKey, Uri clientUrl, IReadOnlyList<string> extraArguments)
+    [Fact]
+    public async Task Keys_rotated_through_the_cli_take_effect_on_the_running_server()
+    {
+        RequireDeployment();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var origin = new Uri(deployment.PythonPeerClientUrl.GetLeftPart(UriPartial.Authority));
+        var original = await deployment.AddConsumerAsync("rotation", origin, cancellationToken);
+
+        var overlapping = await deployment.RotateKeysAsync("rotation", "24h", cancellationToken);
+
+        Assert.NotEqual(original.PublicKey, overlapping.PublicKey);
+        var withOriginal = await RunPeerAsync(original, deployment.PythonPeerClientUrl, []);
+        Assert.True(withOriginal.ExitCode == 0, "original keys during the overlap: " + withOriginal);
+        var withOverlapping = await RunPeerAsync(overlapping, deployment.PythonPeerClientUrl, []);
+        Assert.True(withOverlapping.ExitCode == 0, "new keys: " + withOverlapping);
+
+        var current = await deployment.RotateKeysAsync("rotation", "0s", cancellationToken);
+
+        foreach (var retired in new[] { original, overlapping })
+        {
+            var refused = await RunPeerAsync(retired, deployment.PythonPeerClientUrl, []);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("request-token/ answered 400", refused.StandardError, StringComparison.Ordinal);
+            Assert.Contains("Invalid public key", refused.StandardError, StringComparison.Ordinal);
+        }
+
+        var withCurrent = await RunPeerAsync(current, deployment.PythonPeerClientUrl, []);
+        Assert.True(withCurrent.ExitCode == 0, "current keys: " + withCurrent);
+    }
+
+    private Task<CommandResult> RunPeerAsync(string privateKey, Uri clientUrl, IReadOnlyList<string> extraArguments) =>
+        RunPeerAsync(deployment.PythonPeer with { PrivateKey = privateKey }, clientUrl, extraArguments);
+
+    private async Task<CommandResult> RunPeerAsync(ConsumerCredentials consumer, Uri clientUrl, IReadOnlyList<string> extraArguments)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         await SkipUnlessPythonPeerCanRunAsync(cancellationToken);
@@ -86,7 +119,7 @@ public abstract class PythonSimpleSsoPeerScenarios(LatchkeyDeployment deployment
             RepositoryLayout.PythonPeerScript,
             "--server", deployment.SimpleSsoUrl.ToString(),
             "--client-url", clientUrl.ToString(),
-            "--public-key", deployment.PythonPeer.PublicKey,
+            "--public-key", consumer.PublicKey,
             "--private-key-stdin",
             "--username", deployment.User.UserName,
             "--password-stdin",
@@ -97,7 +130,7 @@ public abstract class PythonSimpleSsoPeerScenarios(LatchkeyDeployment deployment
 
         // Secrets go on stdin so they never show in a process listing or a failure message.
         return await CommandRunner.RunAsync(
-            startInfo, privateKey + "\n" + deployment.User.Password + "\n", RunLimit, cancellationToken);
+            startInfo, consumer.PrivateKey + "\n" + deployment.User.Password + "\n", RunLimit, cancellationToken);
     }
 
     private static async Task SkipUnlessPythonPeerCanRunAsync(CancellationToken cancellationToken)

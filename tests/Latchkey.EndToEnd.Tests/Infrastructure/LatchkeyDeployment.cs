@@ -99,12 +99,20 @@ public class LatchkeyDeployment : IAsyncLifetime
         return result;
     }
 
-    private async Task<ConsumerCredentials> AddConsumerAsync(string name, Uri origin, CancellationToken cancellationToken)
-    {
-        var result = await RunLatchkeyAsync(
+    internal async Task<ConsumerCredentials> AddConsumerAsync(string name, Uri origin, CancellationToken cancellationToken) =>
+        KeysFrom(await RunLatchkeyAsync(
             ["consumers", "add", name, "--redirect-origin", origin.GetLeftPart(UriPartial.Authority), "--json"],
             standardInput: null,
-            cancellationToken);
+            cancellationToken));
+
+    internal async Task<ConsumerCredentials> RotateKeysAsync(string name, string overlap, CancellationToken cancellationToken) =>
+        KeysFrom(await RunLatchkeyAsync(
+            ["consumers", "rotate-keys", name, "--overlap", overlap, "--json"],
+            standardInput: null,
+            cancellationToken));
+
+    private static ConsumerCredentials KeysFrom(CommandResult result)
+    {
         // stdout carries the JSON line; anything else (logs) is on other lines.
         var json = result.StandardOutput.Split('\n').Select(line => line.Trim()).FirstOrDefault(line => line.StartsWith('{'))
             ?? throw new InvalidOperationException($"No JSON line in the output of {result}");
