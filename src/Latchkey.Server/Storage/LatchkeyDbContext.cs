@@ -24,6 +24,9 @@ public abstract class LatchkeyDbContext(DbContextOptions options)
     {
         base.OnModelCreating(builder);
 
+        // Each feature folder maps its own entities with IEntityTypeConfiguration<T> classes.
+        builder.ApplyConfigurationsFromAssembly(typeof(LatchkeyDbContext).Assembly);
+
         builder.Entity<LatchkeyUser>(user =>
         {
             user.Property(u => u.FirstName).HasMaxLength(150);
