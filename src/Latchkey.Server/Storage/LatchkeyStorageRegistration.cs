@@ -1,4 +1,5 @@
 using Latchkey.Server.Hosting;
+using Latchkey.Server.Storage.KeyRing;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -28,10 +29,12 @@ public static class LatchkeyStorageRegistration
                 _ => sp.GetRequiredService<SqliteLatchkeyDbContext>(),
             });
 
-        // Keys live in the database so every node shares one key ring and restarts keep cookies valid.
+        // Keys live in the database so every node shares one key ring and restarts keep cookies valid;
+        // they are encrypted there under a master key kept outside the database.
         services.AddDataProtection()
             .SetApplicationName("Latchkey")
-            .PersistKeysToDbContext<LatchkeyDbContext>();
+            .PersistKeysToDbContext<LatchkeyDbContext>()
+            .ProtectKeysWithLatchkeyMasterKey();
 
         return services;
     }
