@@ -1,3 +1,4 @@
+using Latchkey.Server.Oidc;
 using Latchkey.Server.SimpleSso;
 
 namespace Latchkey.Server.Hosting;
@@ -18,6 +19,7 @@ public static class LatchkeyApplicationExtensions
 
         app.MapRazorPages();
         app.MapLatchkeySimpleSso();
+        app.MapLatchkeyOidc();
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Oidc;
 using Latchkey.Server.SimpleSso;
 using Latchkey.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,6 +22,7 @@ public static class LatchkeyServiceCollectionExtensions
         services.AddHostedService<AdminBootstrapper>();
         services.TryAddSingleton(new AdminBootstrapOutput(Console.Out));
 
+        services.AddLatchkeyOidc();
         services.AddRazorPages();
         services.Configure<RouteOptions>(routes => routes.LowercaseUrls = true);
         services.AddProblemDetails();
@@ -46,6 +48,7 @@ public static class LatchkeyServiceCollectionExtensions
         services.AddLatchkeyStorage();
         services.AddLatchkeyAccounts();
         services.AddLatchkeySimpleSso();
+        services.AddLatchkeyOidcStores();
         return services;
     }
 }

@@ -27,6 +27,9 @@ public abstract class LatchkeyDbContext(DbContextOptions options)
         // Each feature folder maps its own entities with IEntityTypeConfiguration<T> classes.
         builder.ApplyConfigurationsFromAssembly(typeof(LatchkeyDbContext).Assembly);
 
+        // OpenIddict's applications, authorizations, scopes and tokens, keyed by Guid like everything else.
+        builder.UseOpenIddict<Guid>();
+
         builder.Entity<LatchkeyUser>(user =>
         {
             user.Property(u => u.FirstName).HasMaxLength(150);

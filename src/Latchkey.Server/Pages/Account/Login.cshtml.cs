@@ -28,6 +28,10 @@ public sealed class LoginModel(
     [BindProperty]
     public string? Username { get; set; }
 
+    /// <summary>OIDC <c>login_hint</c>: pre-fills the username (the user can still change it).</summary>
+    [FromQuery(Name = "login_hint")]
+    public string? LoginHint { get; set; }
+
     [BindProperty]
     public string? Password { get; set; }
 
@@ -36,6 +40,7 @@ public sealed class LoginModel(
     public IActionResult OnGet()
     {
         ReturnUrl = SafeReturnUrl(ReturnUrl);
+        Username ??= LoginHint is { Length: <= 256 } hint ? hint : null;
         return Page();
     }
 

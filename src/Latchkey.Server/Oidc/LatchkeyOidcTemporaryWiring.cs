@@ -1,0 +1,18 @@
+namespace Latchkey.Server.Oidc;
+
+/// <summary>
+/// TEMPORARY: the seams where the oidc-clients feature plugs in persistent signing keys
+/// (<c>UseLatchkeySigningKeys</c>) and fast client-secret hashing (<c>UseLatchkeyClientSecrets</c>).
+/// Until those exist, keys are ephemeral (lost on restart: codes and refresh tokens issued before a
+/// restart stop working) and secrets use OpenIddict's default hashing.
+/// </summary>
+internal static class LatchkeyOidcTemporaryWiring
+{
+    public static void UseSigningKeys(OpenIddictServerBuilder server) =>
+        server.AddEphemeralSigningKey().AddEphemeralEncryptionKey();
+
+    public static void UseClientSecrets(OpenIddictCoreBuilder core)
+    {
+        _ = core;
+    }
+}
