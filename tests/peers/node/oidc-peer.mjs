@@ -183,7 +183,9 @@ class Browser {
     throw new PeerError(`more than ${MAX_HOPS} redirects\n${this.trail()}`);
   }
 
-  async submit(page, form, values, stopAt) {
+  /** Submits like a browser: hidden/current values, `values` typed over them, the pressed `control`'s name and formaction. */
+  async submit(page, form, values, stopAt, control) {
+    if (control?.name) values = { ...values, [control.name]: control.value };
     const fields = new URLSearchParams();
     for (const input of form.inputs) {
       if (['submit', 'button', 'image', 'reset'].includes(input.type)) continue;
@@ -193,7 +195,7 @@ class Browser {
     for (const [name, value] of Object.entries(values)) {
       if (!form.inputs.some((input) => input.name === name)) fields.append(name, value);
     }
-    const action = new URL(form.action || page.url.href, page.url);
+    const action = new URL(control?.formaction || form.action || page.url.href, page.url);
     if (form.method === 'post') return this.navigate('POST', action, fields.toString(), stopAt);
     for (const [name, value] of fields) action.searchParams.append(name, value);
     return this.navigate('GET', action, undefined, stopAt);
@@ -236,11 +238,17 @@ function formsOf(html) {
     const attributes = attributesOf(match[1]);
     const inputs = [...match[2].matchAll(/<input\b([^>]*)>/gi)].map((input) => {
       const a = attributesOf(input[1]);
-      return { name: a.name, type: (a.type ?? 'text').toLowerCase(), value: a.value ?? '', checked: 'checked' in a };
+      return { name: a.name, type: (a.type ?? 'text').toLowerCase(), value: a.value ?? '', checked: 'checked' in a, formaction: a.formaction };
     }).filter((input) => input.name);
     const buttons = [...match[2].matchAll(/<button\b([^>]*)>([\s\S]*?)<\/button>/gi)].map((button) => {
       const a = attributesOf(button[1]);
-      return { name: a.name, value: a.value ?? '', type: (a.type ?? 'submit').toLowerCase(), text: decode(button[2].replace(/<[^>]*>/g, '')).trim() };
+      return {
+        name: a.name,
+        value: a.value ?? '',
+        type: (a.type ?? 'submit').toLowerCase(),
+        formaction: a.formaction,
+        text: decode(button[2].replace(/<[^>]*>/g, '')).trim(),
+      };
     });
     forms.push({ action: attributes.action ?? '', method: (attributes.method ?? 'get').toLowerCase(), inputs, buttons });
   }
@@ -306,7 +314,7 @@ async function drivePages(browser, page, options, stopAt, accepted) {
     if (consent) {
       const control = acceptControl(consent);
       accepted.push(redact(page.url));
-      page = await browser.submit(page, consent, control.name ? { [control.name]: control.value } : {}, stopAt);
+      page = await browser.submit(page, consent, {}, stopAt, control);
       continue;
     }
 
@@ -557,10 +565,9 @@ async function run(options) {
         // After our submission, an empty code box is the page offering to enter another code: done.
         if (codeField && !codeField.value && submissions > 0) break;
         if (submissions >= 3) throw new PeerError(`still asked to approve after ${submissions} submissions: ${describePage(page)}`);
-        const control = acceptControl(form);
-        const values = control.name ? { [control.name]: control.value } : {};
+        const values = {};
         if (codeField && !codeField.value) values[codeField.name] = authorization.user_code;
-        page = await browser.submit(page, form, values, null);
+        page = await browser.submit(page, form, values, null, acceptControl(form));
         submissions++;
       }
       if (submissions === 0) throw new PeerError(`no approval form on the verification page: ${describePage(page)}\n${browser.trail()}`);
