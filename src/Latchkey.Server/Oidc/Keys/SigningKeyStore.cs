@@ -1,0 +1,142 @@
+using Latchkey.Server.Storage;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Latchkey.Server.Oidc.Keys;
+
+/// <summary>Creates, rotates and lists the OIDC keys in the database (used by the server, the scheduler and the CLI).</summary>
+public sealed class SigningKeyStore(
+    LatchkeyDbContext db,
+    IDataProtectionProvider dataProtection,
+    TimeProvider time,
+    IOptions<SigningKeyOptions> options,
+    IOptions<LatchkeyOidcOptions> lifetimes)
+{
+    /// <summary>Signs ID tokens, access tokens and OpenIddict's own tokens; ES256 is published and available.</summary>
+    public const string DefaultAlgorithm = SigningKeyAlgorithms.RS256;
+
+    // Tokens are checked with some clock skew; keep keys published a little past the last expiry.
+    private static readonly TimeSpan ExpiryMargin = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a retired key must stay published: the longest lifetime of anything it may have signed
+    /// (refresh tokens, usually), plus a margin.
+    /// </summary>
+    public TimeSpan RetentionAfterRetirement
+    {
+        get
+        {
+            var o = lifetimes.Value;
+            TimeSpan[] all = [o.AccessTokenLifetime, o.IdentityTokenLifetime, o.AuthorizationCodeLifetime, o.RefreshTokenLifetime, o.DeviceCodeLifetime];
+            return all.Max() + ExpiryMargin;
+        }
+    }
+
+    /// <summary>Creates an active key for each algorithm that has none (first start). True when anything was created.</summary>
+    public async Task<bool> EnsureKeysAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var keys = await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct);
+        var protector = SigningKeyMaterial.Protector(dataProtection);
+        var created = false;
+        foreach (var algorithm in new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256, SigningKeyAlgorithms.A256KW })
+        {
+            // Only a key that is not retiring counts: if a node was down past every retirement, start afresh.
+            if (!keys.Any(k => k.Algorithm == algorithm && (k.RetiresAt is null || k.RetiresAt > now)))
+            {
+                db.Add(SigningKeyMaterial.Create(algorithm, protector, now, now));
+                created = true;
+            }
+        }
+
+        if (created)
+        {
+            await db.SaveChangesAsync(ct);
+        }
+
+        return created;
+    }
+
+    /// <summary>
+    /// Creates the next key of <paramref name="algorithm"/>: published now, signing from now + KeyPublishLead;
+    /// every key of that algorithm that has not retired yet retires at that same moment and stays
+    /// published for <see cref="RetentionAfterRetirement"/> after it.
+    /// </summary>
+    public async Task<SigningKey> RotateAsync(string algorithm, CancellationToken ct)
+    {
+        if (!SigningKeyAlgorithms.IsSigning(algorithm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Only RS256 and ES256 keys rotate.");
+        }
+
+        var now = time.GetUtcNow();
+        var switchAt = now + options.Value.KeyPublishLead;
+        var expiresAt = switchAt + RetentionAfterRetirement;
+        var current = await db.Set<SigningKey>()
+            .Where(k => k.Algorithm == algorithm)
+            .ToListAsync(ct);
+        foreach (var key in current.Where(k => k.RetiresAt is null || k.RetiresAt > switchAt))
+        {
+            key.RetiresAt = switchAt;
+            key.ExpiresAt = expiresAt;
+        }
+
+        var next = SigningKeyMaterial.Create(algorithm, SigningKeyMaterial.Protector(dataProtection), now, switchAt);
+        db.Add(next);
+        await db.SaveChangesAsync(ct);
+        return next;
+    }
+
+    /// <summary>
+    /// Rotates every signing algorithm whose current key started signing at least KeyRotationInterval ago.
+    /// Returns the algorithms rotated.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RotateDueAsync(CancellationToken ct)
+    {
+        var interval = options.Value.KeyRotationInterval;
+        if (interval == TimeSpan.Zero)
+        {
+            return [];
+        }
+
+        var now = time.GetUtcNow();
+        var keys = await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct);
+        var rotated = new List<string>();
+        foreach (var algorithm in new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256 })
+        {
+            // The newest key not yet retiring decides: a pending next key means a rotation is already under way.
+            var newest = keys.Where(k => k.Algorithm == algorithm && k.RetiresAt is null).MaxBy(k => k.ActivatesAt);
+            if (newest is not null && newest.ActivatesAt + interval <= now)
+            {
+                await RotateAsync(algorithm, ct);
+                rotated.Add(algorithm);
+            }
+        }
+
+        return rotated;
+    }
+
+    /// <summary>Every key row, oldest first (private parts stay encrypted).</summary>
+    public async Task<IReadOnlyList<SigningKey>> ListAsync(CancellationToken ct)
+    {
+        var keys = await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct);
+        return keys.OrderBy(k => k.CreatedAt).ThenBy(k => k.Kid, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Deletes keys that expired more than a day ago (kept a little for <c>keys list</c>).</summary>
+    public async Task<int> PurgeExpiredAsync(CancellationToken ct)
+    {
+        var cutOff = time.GetUtcNow() - TimeSpan.FromDays(1);
+        var expired = await db.Set<SigningKey>().Where(k => k.ExpiresAt != null).ToListAsync(ct);
+        var old = expired.Where(k => k.ExpiresAt < cutOff).ToList();
+        if (old.Count == 0)
+        {
+            return 0;
+        }
+
+        db.RemoveRange(old);
+        await db.SaveChangesAsync(ct);
+        return old.Count;
+    }
+}
