@@ -1,5 +1,6 @@
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Oidc;
+using Latchkey.Server.Sessions;
 using Latchkey.Server.SimpleSso;
 using Latchkey.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,6 +50,7 @@ public static class LatchkeyServiceCollectionExtensions
         services.AddLatchkeyAccounts();
         services.AddLatchkeySimpleSso();
         services.AddLatchkeyOidcStores();
+        services.AddLatchkeySessions();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using Latchkey.Server.Consumers;
+using Latchkey.Server.Sessions;
 using Latchkey.Server.Storage;
 using Latchkey.SimpleSso;
 using Microsoft.AspNetCore.Authentication;
@@ -18,7 +19,7 @@ internal static class AuthorizeEndpoint
     private const string Name = "authorize";
     private const string LoginPath = "/account/login";
 
-    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, LatchkeyDbContext db, ConsumerRegistry consumers, UserManager<LatchkeyUser> users, TimeProvider time, ILoggerFactory loggers)
+    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, LatchkeyDbContext db, ConsumerRegistry consumers, UserManager<LatchkeyUser> users, TimeProvider time, ILoggerFactory loggers, SsoSessionRegistry sessions)
     {
         var logger = loggers.CreateLogger(typeof(AuthorizeEndpoint));
 
@@ -102,6 +103,13 @@ internal static class AuthorizeEndpoint
         }
 
         Log.TokenBound(logger, token.Consumer.Name, user.Id);
+
+        // Single logout needs to know which apps this session logged into.
+        if (authentication.Principal.GetSsoSessionId() is { } sessionId)
+        {
+            await sessions.RecordParticipantAsync(sessionId, SsoProtocols.SimpleSso, token.Consumer.Name, context.RequestAborted);
+        }
+
         var signed = UrlSafeToken.Seal(accessToken, new TimedSigner(privateKey), now);
         context.Response.Redirect(SimpleSsoRedirect.WithAccessToken(token.RedirectTo, signed));
     }

@@ -1,5 +1,6 @@
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Hosting;
+using Latchkey.Server.Sessions;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
@@ -18,6 +19,7 @@ public sealed class LoginModel(
     LatchkeySignInManager signInManager,
     UserManager<LatchkeyUser> userManager,
     LoginTimingEqualizer timingEqualizer,
+    LatchkeySignIn signIn,
     ILogger<LoginModel> logger) : PageModel
 {
     public const string InvalidCredentialsMessage = "Invalid username or password.";
@@ -62,9 +64,11 @@ public sealed class LoginModel(
             return Fail();
         }
 
-        var result = await signInManager.PasswordSignInAsync(user, password, isPersistent: false, lockoutOnFailure: true);
+        // Identity checks lockout, disabled state and the password; the session-backed cookie is ours.
+        var result = await signInManager.CheckPasswordSignInAsync(user, password, lockoutOnFailure: true);
         if (result.Succeeded)
         {
+            await signIn.SignInAsync(user, ["pwd"], isPersistent: false);
             logger.LogInformation("User {UserId} signed in.", user.Id);
             return Redirect(SafeReturnUrl(ReturnUrl));
         }

@@ -1,4 +1,5 @@
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Sessions;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -40,13 +41,15 @@ public sealed class UserAdministration(
     UserManager<LatchkeyUser> users,
     RoleManager<IdentityRole<Guid>> roles,
     LatchkeyDbContext db,
-    TimeProvider time)
+    TimeProvider time,
+    SsoSessionRegistry? sessions = null)
 {
     public static UserAdministration From(IServiceProvider services) => new(
         services.GetRequiredService<UserManager<LatchkeyUser>>(),
         services.GetRequiredService<RoleManager<IdentityRole<Guid>>>(),
         services.GetRequiredService<LatchkeyDbContext>(),
-        services.GetService<TimeProvider>() ?? TimeProvider.System);
+        services.GetService<TimeProvider>() ?? TimeProvider.System,
+        services.GetService<SsoSessionRegistry>());
 
     public async Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct)
     {
@@ -128,7 +131,13 @@ public sealed class UserAdministration(
         }
 
         user.IsActive = active;
-        return AdminResult.From(active ? await users.UpdateAsync(user) : await users.UpdateSecurityStampAsync(user));
+        var result = AdminResult.From(active ? await users.UpdateAsync(user) : await users.UpdateSecurityStampAsync(user));
+        if (result.Succeeded && !active)
+        {
+            await EndSessionsAsync(user, SsoSessionEndReasons.UserDisabled);
+        }
+
+        return result;
     }
 
     public async Task<AdminResult> SetAdminAsync(string userName, bool admin)
@@ -179,7 +188,22 @@ public sealed class UserAdministration(
         }
 
         user.PasswordHash = users.PasswordHasher.HashPassword(user, password);
-        return AdminResult.From(await users.UpdateSecurityStampAsync(user));
+        var updated = AdminResult.From(await users.UpdateSecurityStampAsync(user));
+        if (updated.Succeeded)
+        {
+            await EndSessionsAsync(user, SsoSessionEndReasons.PasswordChanged);
+        }
+
+        return updated;
+    }
+
+    // Hosts without sessions registered (none today) simply skip this; the security stamp still ends cookies within a minute.
+    private async Task EndSessionsAsync(LatchkeyUser user, string reason)
+    {
+        if (sessions is not null)
+        {
+            await sessions.EndAllForUserAsync(user.Id, reason, exceptSessionId: null, CancellationToken.None);
+        }
     }
 
     public async Task<AdminResult> UnlockAsync(string userName)

@@ -1,0 +1,73 @@
+using System.Net;
+
+namespace Latchkey.Server.Sessions;
+
+/// <summary>
+/// OpenID Connect Back-Channel Logout 1.0: POSTs a signed <c>logout_token</c> to the
+/// <c>backchannel_logout_uri</c> of every OIDC client that took part in the ended session.
+/// </summary>
+public sealed class OidcBackChannelLogout(IOidcLogoutClients clients, LogoutTokenFactory tokens, IHttpClientFactory httpClients) : ISingleLogoutChannel
+{
+    public const string ChannelName = "oidc-backchannel";
+
+    /// <summary>The named <see cref="HttpClient"/>: short timeout, no redirects, no cookies.</summary>
+    public const string HttpClientName = "Latchkey.SingleLogout";
+
+    public string Name => ChannelName;
+
+    public async Task<IReadOnlyList<LogoutTarget>> PlanAsync(SsoSession session, IReadOnlyList<SsoSessionParticipant> participants, CancellationToken ct)
+    {
+        var targets = new List<LogoutTarget>();
+        foreach (var participant in participants.Where(p => p.Protocol == SsoProtocols.Oidc))
+        {
+            if ((await clients.FindAsync(participant.ClientId, ct))?.BackChannelLogoutUri is { } uri)
+            {
+                targets.Add(new LogoutTarget(participant.ClientId, uri.AbsoluteUri));
+            }
+        }
+
+        return targets;
+    }
+
+    public async Task<LogoutDeliveryResult> DeliverAsync(LogoutDelivery delivery, CancellationToken ct)
+    {
+        if (delivery.Issuer is null)
+        {
+            return LogoutDeliveryResult.PermanentFailure("no issuer: the session ended outside a request and Latchkey:Oidc:Issuer is not set");
+        }
+
+        // A fresh token per attempt: a retry an hour later must not carry an expired one.
+        var token = tokens.Create(delivery.Issuer, delivery.ClientId, delivery.Subject, SsoSessionClaimTypes.Format(delivery.SessionId));
+        if (token is null)
+        {
+            return LogoutDeliveryResult.TransientFailure("no asymmetric signing key available");
+        }
+
+        try
+        {
+            using var client = httpClients.CreateClient(HttpClientName);
+            using var content = new FormUrlEncodedContent([new("logout_token", token)]);
+            using var response = await client.PostAsync(new Uri(delivery.Endpoint), content, ct);
+            var status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                return LogoutDeliveryResult.Success;
+            }
+
+            var error = $"HTTP {status}";
+            return status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests
+                ? LogoutDeliveryResult.TransientFailure(error)
+                : LogoutDeliveryResult.PermanentFailure(error);
+        }
+        catch (HttpRequestException exception)
+        {
+            return LogoutDeliveryResult.TransientFailure(exception.HttpRequestError == HttpRequestError.Unknown
+                ? "request failed"
+                : "request failed: " + exception.HttpRequestError);
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return LogoutDeliveryResult.TransientFailure("timed out");
+        }
+    }
+}

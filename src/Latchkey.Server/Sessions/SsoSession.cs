@@ -1,0 +1,65 @@
+namespace Latchkey.Server.Sessions;
+
+/// <summary>
+/// One server-side SSO session: what a sign-in produced. Identity's cookie only points at it (claim
+/// <c>sid</c>), so ending this row signs the browser out everywhere, for every protocol.
+/// </summary>
+public sealed class SsoSession
+{
+    public Guid Id { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the user last proved who they are (OIDC <c>auth_time</c>).</summary>
+    public DateTimeOffset AuthenticatedAt { get; set; }
+
+    /// <summary>Updated at most once a minute by the cookie check, so it costs one write per minute per active browser.</summary>
+    public DateTimeOffset LastSeenAt { get; set; }
+
+    /// <summary>RFC 8176 method references, e.g. <c>pwd</c>, <c>otp</c>, <c>hwk</c>.</summary>
+    public string[] AuthMethods { get; set; } = [];
+
+    public string? IpAddress { get; set; }
+
+    public string? UserAgent { get; set; }
+
+    public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>Why it ended, e.g. <c>logout</c>, <c>user-disabled</c>, <c>password-changed</c>.</summary>
+    public string? EndReason { get; set; }
+
+    public List<SsoSessionParticipant> Participants { get; set; } = [];
+
+    public bool IsActive => EndedAt is null;
+}
+
+/// <summary>An application that received a login from a session, so single logout knows whom to tell.</summary>
+public sealed class SsoSessionParticipant
+{
+    public Guid SessionId { get; set; }
+
+    /// <summary><see cref="SsoProtocols.SimpleSso"/> or <see cref="SsoProtocols.Oidc"/>.</summary>
+    public string Protocol { get; set; } = "";
+
+    /// <summary>The simple-sso consumer name or the OIDC client_id.</summary>
+    public string ClientId { get; set; } = "";
+
+    public DateTimeOffset FirstSeenAt { get; set; }
+}
+
+/// <summary>Protocol names recorded on <see cref="SsoSessionParticipant"/>.</summary>
+public static class SsoProtocols
+{
+    public const string SimpleSso = "simple-sso";
+    public const string Oidc = "oidc";
+}
+
+/// <summary>Reasons recorded in <see cref="SsoSession.EndReason"/> by the server itself.</summary>
+public static class SsoSessionEndReasons
+{
+    public const string Logout = "logout";
+    public const string UserDisabled = "user-disabled";
+    public const string PasswordChanged = "password-changed";
+}

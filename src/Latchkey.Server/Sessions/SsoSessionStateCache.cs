@@ -1,0 +1,46 @@
+using Latchkey.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+
+namespace Latchkey.Server.Sessions;
+
+/// <summary>What the cookie check needs to know about a session.</summary>
+public sealed record SsoSessionState(Guid SessionId, Guid UserId, bool Active, DateTimeOffset LastSeenAt);
+
+/// <summary>
+/// Session lookups for the per-request cookie check, remembered for at most <see cref="MaxAge"/> so a
+/// session ended on another node (same database) is refused within that time. Ages are measured with
+/// the injected <see cref="TimeProvider"/>; the memory cache's own expiry only frees memory.
+/// </summary>
+public sealed class SsoSessionStateCache(IMemoryCache cache, TimeProvider time)
+{
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Eviction = TimeSpan.FromSeconds(5);
+
+    private sealed record Entry(SsoSessionState? State, DateTimeOffset FetchedAt);
+
+    /// <summary>The session's state, or null if it does not exist.</summary>
+    public async Task<SsoSessionState?> GetAsync(Guid sessionId, LatchkeyDbContext db, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (cache.TryGetValue(Key(sessionId), out Entry? entry) && entry is not null && now - entry.FetchedAt < MaxAge && now >= entry.FetchedAt)
+        {
+            return entry.State;
+        }
+
+        var state = await db.Set<SsoSession>().AsNoTracking()
+            .Where(s => s.Id == sessionId)
+            .Select(s => new SsoSessionState(s.Id, s.UserId, s.EndedAt == null, s.LastSeenAt))
+            .SingleOrDefaultAsync(ct);
+        Remember(sessionId, state, now);
+        return state;
+    }
+
+    public void Remember(Guid sessionId, SsoSessionState? state, DateTimeOffset fetchedAt) =>
+        cache.Set(Key(sessionId), new Entry(state, fetchedAt), new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = Eviction, Size = 1 });
+
+    /// <summary>Forgets a session this node has just changed, so this node sees the change at once.</summary>
+    public void Forget(Guid sessionId) => cache.Remove(Key(sessionId));
+
+    private static string Key(Guid sessionId) => "latchkey:sso-session:" + sessionId.ToString("N");
+}
