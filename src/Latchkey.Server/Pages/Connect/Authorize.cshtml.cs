@@ -69,7 +69,14 @@ public sealed class AuthorizeModel(
         user = user is { IsActive: true } ? user : null;
         var facts = user is null ? null : OidcSessionFacts.FromCookie(cookie.Principal!, cookie.Properties?.IssuedUtc, time.GetUtcNow());
 
-        var reason = user is null ? "no session" : await WhyReauthenticateAsync(request, user, facts!);
+        // OpenIddict checks a hint only when asked; a hint that is not one of our ID tokens is a bad request.
+        var hintSubject = await IdTokenHintSubjectAsync(request);
+        if (!string.IsNullOrEmpty(request.IdTokenHint) && hintSubject is null)
+        {
+            return Error(Errors.InvalidRequest, "The id_token_hint is not a valid ID token issued by this server.");
+        }
+
+        var reason = user is null ? "no session" : WhyReauthenticate(request, user, facts!, hintSubject);
         if (reason is not null)
         {
             if (request.HasPromptValue(PromptValues.None))
@@ -131,7 +138,7 @@ public sealed class AuthorizeModel(
         HttpContext.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>().GetIdAsync(authorization, ct).AsTask();
 
     // Null when the session may answer; otherwise why not.
-    private async Task<string?> WhyReauthenticateAsync(OpenIddictRequest request, LatchkeyUser user, OidcSessionFacts facts)
+    private string? WhyReauthenticate(OpenIddictRequest request, LatchkeyUser user, OidcSessionFacts facts, string? hintSubject)
     {
         if (request.HasPromptValue(PromptValues.Login))
         {
@@ -144,18 +151,24 @@ public sealed class AuthorizeModel(
             return "max_age exceeded";
         }
 
-        // OpenIddict validated the hint's signature and issuer; here: is it about the signed-in user?
-        if (!string.IsNullOrEmpty(request.IdTokenHint))
+        if (hintSubject is not null && !string.Equals(hintSubject, user.Id.ToString("D"), StringComparison.Ordinal))
         {
-            var hint = await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-            var hinted = hint.Principal?.GetClaim(Claims.Subject);
-            if (!string.Equals(hinted, user.Id.ToString("D"), StringComparison.Ordinal))
-            {
-                return "id_token_hint names another user";
-            }
+            return "id_token_hint names another user";
         }
 
         return null;
+    }
+
+    private async Task<string?> IdTokenHintSubjectAsync(OpenIddictRequest request)
+    {
+        if (string.IsNullOrEmpty(request.IdTokenHint))
+        {
+            return null;
+        }
+
+        // At this endpoint, authenticating OpenIddict's scheme validates the id_token_hint (signature, issuer, type).
+        var hint = await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        return hint.Principal?.GetClaim(Claims.Subject);
     }
 
     private IActionResult RedirectToLogin(OpenIddictRequest request)
