@@ -8,11 +8,10 @@ namespace Latchkey.Server.Oidc;
 /// </summary>
 internal static class LatchkeyOidcTemporaryWiring
 {
+    // Now backed by the oidc-clients feature (database keys, HMAC client secrets); inline these calls when convenient.
     public static void UseSigningKeys(OpenIddictServerBuilder server) =>
-        server.AddEphemeralSigningKey().AddEphemeralEncryptionKey();
+        Keys.SigningKeyRegistration.UseLatchkeySigningKeys(server);
 
-    public static void UseClientSecrets(OpenIddictCoreBuilder core)
-    {
-        _ = core;
-    }
+    public static void UseClientSecrets(OpenIddictCoreBuilder core) =>
+        Clients.ClientSecretsRegistration.UseLatchkeyClientSecrets(core);
 }

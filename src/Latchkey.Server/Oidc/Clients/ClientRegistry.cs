@@ -327,7 +327,7 @@ public sealed partial class ClientRegistry(IOpenIddictApplicationManager applica
             case "http" when IsLoopback(uri):
                 break;
             case "http":
-                throw new ClientValidationException($"The {what} '{value}' uses http; only loopback hosts (localhost, 127.0.0.1, [::1]) may, use https.");
+                throw new ClientValidationException($"The {what} '{value}' uses http, which only loopback hosts (localhost, 127.0.0.1, [::1]) may; use https.");
             case var scheme when allowCustomScheme && scheme.Contains('.', StringComparison.Ordinal):
                 break;
             default:
