@@ -79,7 +79,40 @@ public sealed class KeyRingEncryptionTests
     }
 
     [Fact]
-    public async Task Previous_master_keys_decrypt_the_old_ring_while_new_keys_use_the_current_one()
+    public async Task Rotation_with_previous_master_keys_re_encrypts_the_ring_so_the_old_key_can_be_dropped()
+    {
+        await using var first = new LatchkeyServerFactory().WithSetting(MasterKeyRingProvider.MasterKeySetting, KeyA);
+        var created = await first.CreateConsumerAsync("app", Origin);
+        var idA = MasterKey.TryParse(KeyA)!.Id;
+        var idB = MasterKey.TryParse(KeyB)!.Id;
+
+        // Switching keys without listing the old one is refused, and changes nothing.
+        Assert.Contains(idA, await StartupFailureAsync(first, KeyB), StringComparison.Ordinal);
+        Assert.All(await KeyRingXmlAsync(first), xml => Assert.Contains($"masterKeyId=\"{idA}\"", xml, StringComparison.Ordinal));
+
+        // New key, old one listed (here in the comma-separated form an environment variable would use).
+        await using (var rotated = new LatchkeyServerFactory(sharesStorageWith: first)
+            .WithSetting(MasterKeyRingProvider.MasterKeySetting, KeyB)
+            .WithSetting(MasterKeyRingProvider.PreviousMasterKeysSetting, MasterKey.NewBase64() + ", " + KeyA))
+        {
+            Assert.Equal(created.PrivateKey, await PrivateKeyOfAsync(rotated, created.PublicKey));
+        }
+
+        var rows = await KeyRingXmlAsync(first);
+        Assert.All(rows, xml => Assert.Contains($"masterKeyId=\"{idB}\"", xml, StringComparison.Ordinal));
+        Assert.DoesNotContain(rows, xml => xml.Contains(idA, StringComparison.Ordinal));
+
+        // The old key is no longer needed; a node still holding only the old key is refused.
+        await using (var newOnly = new LatchkeyServerFactory(sharesStorageWith: first).WithSetting(MasterKeyRingProvider.MasterKeySetting, KeyB))
+        {
+            Assert.Equal(created.PrivateKey, await PrivateKeyOfAsync(newOnly, created.PublicKey));
+        }
+
+        Assert.Contains(idB, await StartupFailureAsync(first, KeyA), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Previous_master_keys_from_a_configuration_array_decrypt_the_ring()
     {
         await using var first = new LatchkeyServerFactory().WithSetting(MasterKeyRingProvider.MasterKeySetting, KeyA);
         var created = await first.CreateConsumerAsync("app", Origin);
@@ -87,21 +120,46 @@ public sealed class KeyRingEncryptionTests
         await using var rotated = new LatchkeyServerFactory(sharesStorageWith: first)
             .WithSetting(MasterKeyRingProvider.MasterKeySetting, KeyB)
             .WithSetting(MasterKeyRingProvider.PreviousMasterKeysSetting + ":0", KeyA);
+
         Assert.Equal(created.PrivateKey, await PrivateKeyOfAsync(rotated, created.PublicKey));
         rotated.Services.GetRequiredService<IKeyManager>().CreateNewKey(TimeProvider.System.GetUtcNow(), TimeProvider.System.GetUtcNow().AddDays(90));
+        Assert.All(await KeyRingXmlAsync(rotated), xml => Assert.Contains($"masterKeyId=\"{MasterKey.TryParse(KeyB)!.Id}\"", xml, StringComparison.Ordinal));
+    }
 
-        var rows = await KeyRingXmlAsync(rotated);
-        Assert.Contains(rows, xml => xml.Contains($"masterKeyId=\"{MasterKey.TryParse(KeyB)!.Id}\"", StringComparison.Ordinal));
-        Assert.Contains(rows, xml => xml.Contains($"masterKeyId=\"{MasterKey.TryParse(KeyA)!.Id}\"", StringComparison.Ordinal));
+    [Fact]
+    public async Task Plaintext_keys_from_before_encryption_are_encrypted_at_the_next_start()
+    {
+        await using var first = new LatchkeyServerFactory().WithSetting(MasterKeyRingProvider.MasterKeySetting, KeyA);
+        var created = await first.CreateConsumerAsync("app", Origin);
+        // Turn the stored rows back into what an unencrypted key ring holds: the framework's plaintext <masterKey>.
+        await first.WithScopeAsync(async services =>
+        {
+            var db = services.GetRequiredService<LatchkeyDbContext>();
+            var decryptor = new AesGcmXmlDecryptor(services);
+            foreach (var row in await db.DataProtectionKeys.ToListAsync())
+            {
+                var element = System.Xml.Linq.XElement.Parse(row.Xml!);
+                foreach (var wrapper in element.Descendants().Where(e => e.Name.LocalName == "encryptedSecret").ToList())
+                {
+                    wrapper.ReplaceWith(decryptor.Decrypt(wrapper.Elements().Single()));
+                }
 
-        // The comma-separated form (handy in one environment variable) works the same.
-        await using var fromList = new LatchkeyServerFactory(sharesStorageWith: first)
-            .WithSetting(MasterKeyRingProvider.MasterKeySetting, KeyB)
-            .WithSetting(MasterKeyRingProvider.PreviousMasterKeysSetting, MasterKey.NewBase64() + ", " + KeyA);
-        Assert.Equal(created.PrivateKey, await PrivateKeyOfAsync(fromList, created.PublicKey));
+                row.Xml = element.ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
+            }
 
-        // Dropping the old key while rows still need it is refused at startup.
-        Assert.Contains(MasterKey.TryParse(KeyA)!.Id, await StartupFailureAsync(first, KeyB), StringComparison.Ordinal);
+            await db.SaveChangesAsync();
+        });
+        Assert.All(await KeyRingXmlAsync(first), xml => Assert.Contains("<value>", xml, StringComparison.Ordinal));
+
+        await using var restarted = new LatchkeyServerFactory(sharesStorageWith: first).WithSetting(MasterKeyRingProvider.MasterKeySetting, KeyA);
+
+        Assert.Equal(created.PrivateKey, await PrivateKeyOfAsync(restarted, created.PublicKey));
+        Assert.All(await KeyRingXmlAsync(first), xml =>
+        {
+            Assert.DoesNotContain("<value>", xml, StringComparison.Ordinal);
+            Assert.DoesNotContain("<masterKey", xml, StringComparison.Ordinal);
+            Assert.Contains("<aesGcmSecret", xml, StringComparison.Ordinal);
+        });
     }
 
     [Fact]

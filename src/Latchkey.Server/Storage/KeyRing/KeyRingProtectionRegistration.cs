@@ -19,7 +19,8 @@ public static class KeyRingProtectionRegistration
         services.TryAddSingleton<MasterKeyRingProvider>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LatchkeyOptions>, MasterKeyValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<KeyManagementOptions>, KeyRingEncryptionSetup>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyRingMasterKeyCheck>());
+        services.TryAddSingleton<KeyRingRewrapper>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KeyRingStartup>());
         return builder;
     }
 }
