@@ -44,6 +44,11 @@ public sealed class LogoutModel(LatchkeySignInManager signInManager, SsoSessionR
 
         if (FrontChannelLogoutUris.Count > 0)
         {
+            // The cookie handler redirects a sign-out on the logout path to ?returnUrl=; here the iframes
+            // must load first, so this page answers and offers the return URL as a link instead.
+            Response.StatusCode = StatusCodes.Status200OK;
+            Response.Headers.Location = default;
+
             // Only this response may frame other sites, and only those that asked for front-channel logout.
             Response.Headers.ContentSecurityPolicy = FrontChannelLogoutUri.ContentSecurityPolicyFor(FrontChannelLogoutUris);
         }
