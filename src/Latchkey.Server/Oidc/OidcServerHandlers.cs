@@ -96,7 +96,8 @@ public static class OidcServerHandlers
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
                 .UseSingletonHandler<AllowFormPostScript>()
-                .SetOrder(int.MinValue + 100_000)
+                // Just before the ASP.NET Core host writes the form (the response mode is resolved by then).
+                .SetOrder(OpenIddictServerAspNetCoreHandlers.Authentication.ProcessFormPostResponse.Descriptor.Order - 1)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 

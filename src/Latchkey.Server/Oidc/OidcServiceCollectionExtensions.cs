@@ -1,3 +1,5 @@
+using Latchkey.Server.Oidc.Clients;
+using Latchkey.Server.Oidc.Keys;
 using Latchkey.Server.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -27,7 +29,8 @@ public static class OidcServiceCollectionExtensions
                 core.UseEntityFrameworkCore()
                     .UseDbContext<LatchkeyDbContext>()
                     .ReplaceDefaultEntities<Guid>();
-                LatchkeyOidcTemporaryWiring.UseClientSecrets(core);
+                // Client secrets are random and high-entropy: a keyed HMAC, not PBKDF2 per request.
+                core.UseLatchkeyClientSecrets();
             });
         services.AddOptions<OpenIddictCoreOptions>().Configure<TimeProvider>((core, time) => core.TimeProvider = time);
         return services;
@@ -72,7 +75,8 @@ public static class OidcServiceCollectionExtensions
 
                 // Signed, not encrypted: resource servers of any stack must be able to read at+jwt access tokens.
                 server.DisableAccessTokenEncryption();
-                LatchkeyOidcTemporaryWiring.UseSigningKeys(server);
+                // Persistent, encrypted, rotating keys (published in JWKS before use).
+                server.UseLatchkeySigningKeys();
 
                 server.AddEventHandler(OidcServerHandlers.RequirePkceForPublicClients.Descriptor)
                     .AddEventHandler(OidcServerHandlers.RequirePkceForPublicPushedClients.Descriptor)

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.WebUtilities;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -34,6 +35,12 @@ public sealed class LogoutModel(
     /// <summary>The end-session parameters, re-posted with the confirmation.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> RequestParameters { get; private set; } = [];
 
+    /// <summary>Set once signed out: the clients' front-channel logout URLs, rendered as iframes.</summary>
+    public IReadOnlyList<Uri> FrontChannelLogoutUris { get; private set; } = [];
+
+    /// <summary>Set once signed out with front-channel logouts to render: where the page continues.</summary>
+    public string? ContinueUrl { get; private set; }
+
     public Task<IActionResult> OnGetAsync() => HandleAsync();
 
     public Task<IActionResult> OnPostAsync() => HandleAsync();
@@ -44,6 +51,17 @@ public sealed class LogoutModel(
         if (request is null)
         {
             return BadRequest();
+        }
+
+        // OpenIddict checks a hint only when asked; one that is not our ID token is a bad request, not a reason to ask.
+        if (!string.IsNullOrEmpty(request.IdTokenHint) && await HintSubjectAsync() is null)
+        {
+            return new ContentResult
+            {
+                StatusCode = StatusCodes.Status400BadRequest,
+                ContentType = "text/plain; charset=utf-8",
+                Content = "error:invalid_request\nerror_description:The id_token_hint is not a valid ID token issued by this server.",
+            };
         }
 
         var cookie = await HttpContext.AuthenticateAsync(IdentityConstants.ApplicationScheme);
@@ -61,8 +79,18 @@ public sealed class LogoutModel(
                 return Page();
             }
 
-            await sessions.EndAsync(cookie.Principal!.GetSsoSessionId(), HttpContext.RequestAborted);
+            var frontChannel = await sessions.EndAsync(cookie.Principal!.GetSsoSessionId(), HttpContext.RequestAborted);
             await signInManager.SignOutAsync();
+            if (frontChannel.Count > 0)
+            {
+                // Front-channel logout happens in this browser: render the clients' logout URLs in iframes, then
+                // come back here without a session, which completes the redirect to the client below.
+                FrontChannelLogoutUris = frontChannel;
+                ContinueUrl = QueryHelpers.AddQueryString(Request.PathBase + "/connect/logout",
+                    OriginalParameters().Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)));
+                Response.Headers.ContentSecurityPolicy = FrontChannelLogoutUri.ContentSecurityPolicyFor(frontChannel);
+                return Page();
+            }
         }
 
         // OpenIddict redirects to the validated post_logout_redirect_uri (with state), or here when none was given.
@@ -71,14 +99,15 @@ public sealed class LogoutModel(
 
     private async Task<bool> HintNamesAsync(OpenIddictRequest request, System.Security.Claims.ClaimsPrincipal user)
     {
-        if (string.IsNullOrEmpty(request.IdTokenHint))
-        {
-            return false;
-        }
-
-        var hint = await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-        var subject = hint.Principal?.GetClaim(Claims.Subject);
+        var subject = string.IsNullOrEmpty(request.IdTokenHint) ? null : await HintSubjectAsync();
         return subject is not null && string.Equals(subject, signInManager.UserManager.GetUserId(user), StringComparison.Ordinal);
+    }
+
+    // At this endpoint, authenticating OpenIddict's scheme validates the id_token_hint (signature, issuer, type; expiry is not held against it).
+    private async Task<string?> HintSubjectAsync()
+    {
+        var hint = await HttpContext.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        return hint.Principal?.GetClaim(Claims.Subject);
     }
 
     private IEnumerable<KeyValuePair<string, string>> OriginalParameters()
