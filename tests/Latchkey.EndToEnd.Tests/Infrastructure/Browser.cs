@@ -65,7 +65,8 @@ internal sealed class Browser : IDisposable
 
     /// <summary>
     /// Submits <paramref name="form"/> the way a browser would: its inputs with their current values
-    /// (checked boxes only), with <paramref name="values"/> typed over them.
+    /// (checked boxes only), with <paramref name="values"/> typed over them; a value for a name the form
+    /// has no input for is added, as a pressed <c>&lt;button name value&gt;</c> would be.
     /// </summary>
     public Task<BrowserPage> SubmitAsync(
         BrowserPage page, IHtmlFormElement form, IReadOnlyDictionary<string, string>? values, CancellationToken cancellationToken)
@@ -81,6 +82,15 @@ internal sealed class Browser : IDisposable
 
             var value = values is not null && values.TryGetValue(input.Name!, out var typed) ? typed : input.Value;
             fields.Add(new(input.Name!, value));
+        }
+
+        // Values for names the form has no input for: the pressed submit button's name and value.
+        foreach (var (name, value) in values ?? new Dictionary<string, string>())
+        {
+            if (!fields.Exists(field => field.Key == name))
+            {
+                fields.Add(new(name, value));
+            }
         }
 
         var action = string.IsNullOrEmpty(form.GetAttribute("action")) ? page.Url : new Uri(page.Url, form.GetAttribute("action"));

@@ -134,6 +134,8 @@ public class LatchkeyDeployment : IAsyncLifetime
         }
 
         startInfo.ArgumentList.Add($"--Latchkey:DataDirectory={_dataDirectory}");
+        // The deployment is plain HTTP on loopback; the OIDC endpoints refuse that unless told.
+        startInfo.ArgumentList.Add("--Latchkey:Oidc:RequireHttps=false");
         if (_postgreSqlConnectionString is not null)
         {
             startInfo.ArgumentList.Add("--Latchkey:Storage:Provider=PostgreSql");

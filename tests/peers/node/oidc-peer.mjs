@@ -451,10 +451,9 @@ async function run(options) {
       summary.introspection = { access_token: pick(active, ['active', 'client_id', 'sub', 'scope', 'token_type', 'token_usage']) };
     });
 
-    let rotated;
     await step('refresh', async () => {
       if (!first.tokens.refresh_token) throw new PeerError('no refresh token was issued (is offline_access granted?)');
-      rotated = await client.refreshTokenGrant(web, first.tokens.refresh_token);
+      const rotated = await client.refreshTokenGrant(web, first.tokens.refresh_token);
       if (!rotated.refresh_token || rotated.refresh_token === first.tokens.refresh_token) {
         throw new PeerError('refreshing did not rotate the refresh token');
       }
@@ -466,7 +465,8 @@ async function run(options) {
     });
 
     await step('revocation', async () => {
-      const grant = rotated ?? first?.tokens ?? (await authorizationCodeFlow(web, browser, options, options.redirectUri)).tokens;
+      // A fresh grant: replaying the rotated-out token in 'refresh' already revoked that one (reuse detection).
+      const grant = (await authorizationCodeFlow(web, browser, options, options.redirectUri)).tokens;
       const before = await client.tokenIntrospection(web, grant.refresh_token);
       if (before.active !== true) throw new PeerError(`the refresh token was not active before revocation: ${JSON.stringify(before)}`);
       await client.tokenRevocation(web, grant.refresh_token);
@@ -517,7 +517,7 @@ async function run(options) {
         await client.clientCredentialsGrant(wrong, parameters);
         throw new PeerError('a wrong client secret was accepted');
       } catch (error) {
-        if (!(error instanceof client.ResponseBodyError) || error.error !== 'invalid_client') {
+        if (errorCode(error) !== 'invalid_client') {
           throw error instanceof PeerError ? error : new PeerError(`a wrong secret: expected invalid_client, got ${explain(error)}`);
         }
       }
@@ -599,6 +599,13 @@ function ensureSlash(url) {
 
 function pick(object, keys) {
   return Object.fromEntries(keys.filter((key) => object?.[key] !== undefined).map((key) => [key, object[key]]));
+}
+
+/** The OAuth error code of a failed request: from the JSON body, or from a 401's WWW-Authenticate challenge (RFC 6749 §5.2). */
+function errorCode(error) {
+  if (error instanceof client.ResponseBodyError) return error.error;
+  if (error instanceof client.WWWAuthenticateChallengeError) return error.cause?.[0]?.parameters?.error;
+  return undefined;
 }
 
 function explain(error) {
