@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Latchkey.Server.Oidc.Clients;
 using OpenIddict.Abstractions;
 
 namespace Latchkey.Server.Sessions;
@@ -11,27 +12,21 @@ public sealed record OidcLogoutSettings(
     Uri? FrontChannelLogoutUri,
     bool FrontChannelLogoutSessionRequired)
 {
-    public const string BackChannelLogoutUriKey = "backchannel_logout_uri";
-    public const string BackChannelLogoutSessionRequiredKey = "backchannel_logout_session_required";
-    public const string FrontChannelLogoutUriKey = "frontchannel_logout_uri";
-    public const string FrontChannelLogoutSessionRequiredKey = "frontchannel_logout_session_required";
+    /// <summary>Reads an OpenIddict application's <c>Properties</c> through <see cref="ClientSettings"/>; a URL that is not absolute http(s) without a fragment counts as absent.</summary>
+    public static OidcLogoutSettings Read(ImmutableDictionary<string, JsonElement> properties)
+    {
+        var settings = ClientSettings.Read(properties);
+        return new(
+            HttpUri(settings.BackchannelLogoutUri),
+            settings.BackchannelLogoutSessionRequired,
+            HttpUri(settings.FrontchannelLogoutUri),
+            settings.FrontchannelLogoutSessionRequired);
+    }
 
-    /// <summary>Reads the keys from an OpenIddict application's <c>Properties</c>; anything malformed counts as absent.</summary>
-    public static OidcLogoutSettings Read(ImmutableDictionary<string, JsonElement> properties) => new(
-        AbsoluteUri(properties, BackChannelLogoutUriKey),
-        Flag(properties, BackChannelLogoutSessionRequiredKey),
-        AbsoluteUri(properties, FrontChannelLogoutUriKey),
-        Flag(properties, FrontChannelLogoutSessionRequiredKey));
-
-    private static Uri? AbsoluteUri(ImmutableDictionary<string, JsonElement> properties, string key) =>
-        properties.TryGetValue(key, out var value) && value.ValueKind == JsonValueKind.String
-        && Uri.TryCreate(value.GetString(), UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && string.IsNullOrEmpty(uri.Fragment)
+    private static Uri? HttpUri(string? value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && string.IsNullOrEmpty(uri.Fragment)
             ? uri
             : null;
-
-    private static bool Flag(ImmutableDictionary<string, JsonElement> properties, string key) =>
-        properties.TryGetValue(key, out var value) && (value.ValueKind == JsonValueKind.True
-            || (value.ValueKind == JsonValueKind.String && bool.TryParse(value.GetString(), out var parsed) && parsed));
 }
 
 /// <summary>Looks up OIDC clients' logout registrations.</summary>
