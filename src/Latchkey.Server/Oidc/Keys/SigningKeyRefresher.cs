@@ -14,6 +14,13 @@ internal sealed class SigningKeyRefresher(
     IOptions<SigningKeyOptions> options,
     ILogger<SigningKeyRefresher> logger) : BackgroundService
 {
+    /// <summary>Creates the first keys (after migrations, which run first) before the server takes requests.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ring.RefreshAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
