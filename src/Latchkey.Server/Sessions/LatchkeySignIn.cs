@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Authentication;
 namespace Latchkey.Server.Sessions;
 
 /// <summary>
-/// The one way to sign a browser in: starts an <see cref="SsoSession"/> and issues Identity's application
+/// The one way to sign a browser in: starts (or, for the same user, renews) an <see cref="SsoSession"/> and issues Identity's application
 /// cookie carrying <c>sid</c>, <c>auth_time</c> and <c>amr</c>. Checking the credentials is the caller's job.
 /// </summary>
 public sealed class LatchkeySignIn(SsoSessionRegistry sessions, LatchkeySignInManager signInManager, IHttpContextAccessor httpContextAccessor)
@@ -20,13 +20,19 @@ public sealed class LatchkeySignIn(SsoSessionRegistry sessions, LatchkeySignInMa
 
         var http = httpContextAccessor.HttpContext ?? throw new InvalidOperationException("Signing in needs an HTTP request.");
 
-        // A browser that signs in again replaces its previous session: the old one must not outlive the cookie that named it.
+        // The same user signing in again keeps the session (and so every app's login); another user's
+        // sign-in in this browser replaces it, since nothing would be left to name the old one.
+        SsoSession? session = null;
         if (http.User.GetSsoSessionId() is { } previous)
         {
-            await sessions.EndAsync(previous, "replaced", http.RequestAborted);
+            session = await sessions.ReauthenticateAsync(previous, user.Id, authMethods, http.RequestAborted);
+            if (session is null)
+            {
+                await sessions.EndAsync(previous, SsoSessionEndReasons.Replaced, http.RequestAborted);
+            }
         }
 
-        var session = await sessions.StartAsync(user, authMethods, http, http.RequestAborted);
+        session ??= await sessions.StartAsync(user, authMethods, http, http.RequestAborted);
         await signInManager.SignInWithClaimsAsync(user, new AuthenticationProperties { IsPersistent = isPersistent }, SsoSessionClaimTypes.For(session));
     }
 }

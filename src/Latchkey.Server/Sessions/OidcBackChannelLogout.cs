@@ -6,7 +6,7 @@ namespace Latchkey.Server.Sessions;
 /// OpenID Connect Back-Channel Logout 1.0: POSTs a signed <c>logout_token</c> to the
 /// <c>backchannel_logout_uri</c> of every OIDC client that took part in the ended session.
 /// </summary>
-public sealed class OidcBackChannelLogout(IOidcLogoutClients clients, LogoutTokenFactory tokens, IHttpClientFactory httpClients) : ISingleLogoutChannel
+public sealed class OidcBackChannelLogout(IOidcLogoutClients clients, LogoutTokenFactory tokens, SingleLogoutIssuer issuers, IHttpClientFactory httpClients) : ISingleLogoutChannel
 {
     public const string ChannelName = "oidc-backchannel";
 
@@ -31,13 +31,15 @@ public sealed class OidcBackChannelLogout(IOidcLogoutClients clients, LogoutToke
 
     public async Task<LogoutDeliveryResult> DeliverAsync(LogoutDelivery delivery, CancellationToken ct)
     {
-        if (delivery.Issuer is null)
+        // A session ended outside a request (CLI) has no issuer of its own; this node's configured one may do.
+        var issuer = delivery.Issuer ?? issuers.Resolve(null);
+        if (issuer is null)
         {
             return LogoutDeliveryResult.PermanentFailure("no issuer: the session ended outside a request and Latchkey:Oidc:Issuer is not set");
         }
 
         // A fresh token per attempt: a retry an hour later must not carry an expired one.
-        var token = tokens.Create(delivery.Issuer, delivery.ClientId, delivery.Subject, SsoSessionClaimTypes.Format(delivery.SessionId));
+        var token = tokens.Create(issuer, delivery.ClientId, delivery.Subject, SsoSessionClaimTypes.Format(delivery.SessionId));
         if (token is null)
         {
             return LogoutDeliveryResult.TransientFailure("no asymmetric signing key available");

@@ -62,4 +62,7 @@ public static class SsoSessionEndReasons
     public const string Logout = "logout";
     public const string UserDisabled = "user-disabled";
     public const string PasswordChanged = "password-changed";
+
+    /// <summary>Another user signed in in the same browser.</summary>
+    public const string Replaced = "replaced";
 }

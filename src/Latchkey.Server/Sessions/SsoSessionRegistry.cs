@@ -53,6 +53,30 @@ public sealed class SsoSessionRegistry(
         return session;
     }
 
+    /// <summary>
+    /// The same user proved who they are again in a browser that already has a session (OIDC <c>prompt=login</c>,
+    /// <c>max_age</c>, a second factor): the session keeps its id and participants, so no app is logged out,
+    /// and takes the new authentication time and methods. Null if the session is not active or not the user's.
+    /// </summary>
+    public async Task<SsoSession?> ReauthenticateAsync(Guid sessionId, Guid userId, IReadOnlyList<string> authMethods, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(authMethods);
+        var session = await db.Set<SsoSession>().SingleOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId && s.EndedAt == null, ct);
+        if (session is null)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        session.AuthenticatedAt = now;
+        session.LastSeenAt = now;
+        session.AuthMethods = [.. authMethods.Distinct(StringComparer.Ordinal)];
+        await db.SaveChangesAsync(ct);
+        db.Entry(session).State = EntityState.Detached;
+        cache.Forget(sessionId);
+        return session;
+    }
+
     public Task<SsoSession?> FindActiveAsync(Guid sessionId, CancellationToken ct) =>
         db.Set<SsoSession>().AsNoTracking().Include(s => s.Participants)
             .SingleOrDefaultAsync(s => s.Id == sessionId && s.EndedAt == null, ct);

@@ -115,7 +115,8 @@ public sealed class SingleLogoutTests
 
         receiver.Status = HttpStatusCode.OK;
         factory.Time.Advance(TimeSpan.FromSeconds(1));
-        await worker.RunOnceAsync(Ct);
+        // Several workers (nodes) racing for the same row: one claims it, the receiver hears once.
+        await Task.WhenAll(worker.RunOnceAsync(Ct), worker.RunOnceAsync(Ct), worker.RunOnceAsync(Ct));
         var second = await WaitForDeliveryAsync(factory, sessionId, d => d.Status != LogoutDeliveryStatus.Pending);
         Assert.Equal((LogoutDeliveryStatus.Delivered, 2, (string?)null), (second.Status, second.Attempts, second.LastError));
         Assert.Equal(2, receiver.Received.Count);

@@ -54,21 +54,46 @@ public sealed class SsoSessionTests
     }
 
     [Fact]
-    public async Task Signing_in_again_in_the_same_browser_replaces_the_previous_session()
+    public async Task Signing_in_again_as_the_same_user_renews_the_session_and_keeps_its_participants()
     {
         await using var factory = NewServer(LatchkeyTestStorage.Sqlite);
         var user = await factory.CreateUserAsync("amy", Password);
         var browser = await factory.SignInAsync("amy", Password);
+        var sessionId = Assert.Single(await SessionsOfAsync(factory, user.Id)).Id;
+        await factory.WithScopeAsync(services => services.GetRequiredService<SsoSessionRegistry>().RecordParticipantAsync(sessionId, SsoProtocols.SimpleSso, "wiki", Ct));
+
+        factory.Time!.Advance(TimeSpan.FromMinutes(10));
         using (var again = await LoginForm.SubmitAsync(browser, "amy", Password))
         {
             Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
         }
 
-        var sessions = await SessionsOfAsync(factory, user.Id);
-        Assert.Equal(2, sessions.Count);
-        Assert.Equal("replaced", sessions.Single(s => s.EndedAt is not null).EndReason);
-        var current = sessions.Single(s => s.EndedAt is null);
+        var session = Assert.Single(await SessionsOfAsync(factory, user.Id));
+        Assert.Equal((sessionId, (DateTimeOffset?)null), (session.Id, session.EndedAt));
+        Assert.Equal(factory.Time.GetUtcNow(), session.AuthenticatedAt);
+        Assert.Equal("wiki", Assert.Single(session.Participants).ClientId);
+        var claims = await SessionTestEndpoints.ClaimsAsync(browser);
+        Assert.Contains(("sid", sessionId.ToString("D")), claims);
+        Assert.Contains(("auth_time", factory.Time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)), claims);
+    }
+
+    [Fact]
+    public async Task Another_user_signing_in_in_the_same_browser_ends_the_previous_session()
+    {
+        await using var factory = NewServer(LatchkeyTestStorage.Sqlite);
+        var first = await factory.CreateUserAsync("ann", Password);
+        var second = await factory.CreateUserAsync("ben", Password);
+        var browser = await factory.SignInAsync("ann", Password);
+        using (var other = await LoginForm.SubmitAsync(browser, "ben", Password))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, other.StatusCode);
+        }
+
+        Assert.Equal(SsoSessionEndReasons.Replaced, Assert.Single(await SessionsOfAsync(factory, first.Id)).EndReason);
+        var current = Assert.Single(await SessionsOfAsync(factory, second.Id));
+        Assert.Null(current.EndedAt);
         Assert.Contains(("sid", current.Id.ToString("D")), await SessionTestEndpoints.ClaimsAsync(browser));
+        Assert.Equal("Signed in as ben.", await SignedInNameAsync(browser));
     }
 
     [Theory]
