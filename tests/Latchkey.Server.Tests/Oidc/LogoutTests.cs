@@ -130,4 +130,37 @@ public sealed class LogoutTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith(client.PostLogoutRedirectUri, response.Headers.Location!.AbsoluteUri, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Front_channel_logout_uris_of_participating_clients_are_rendered_before_returning_to_the_client()
+    {
+        var client = await _host.CreateClientAsync("web", properties: new Dictionary<string, object>
+        {
+            ["frontchannel_logout_uri"] = "https://web.example/frontchannel",
+            ["frontchannel_logout_session_required"] = true,
+        });
+        var browser = await _host.SignInAsync();
+        var pkce = Pkce.Create();
+        var (_, tokens) = await _host.RedeemCodeAsync(client, await _host.GetCodeAsync(browser, client, pkce), pkce);
+        var idToken = tokens.GetProperty("id_token").GetString()!;
+        var sid = ReadJwt(idToken).GetClaim("sid").Value;
+
+        using var page = await browser.GetAsync(LogoutUrl(("id_token_hint", idToken), ("post_logout_redirect_uri", client.PostLogoutRedirectUri), ("state", "s1")));
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.False(await IsSignedInAsync(browser));
+        var document = await HtmlForms.ParseAsync(page);
+        var frame = new Uri(document.QuerySelector("iframe.frontchannel-logout")!.GetAttribute("src")!);
+        Assert.Equal("https://web.example/frontchannel", frame.GetLeftPart(UriPartial.Path));
+        var query = QueryHelpers.ParseQuery(frame.Query);
+        Assert.Equal("http://localhost/", query["iss"].ToString());
+        Assert.Equal(sid, query["sid"].ToString());
+        Assert.Contains("frame-src https://web.example", string.Join(";", page.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+
+        // Continue: no session any more, so the end-session request completes with the redirect and state.
+        using var next = await browser.GetAsync(document.QuerySelector("#continue")!.GetAttribute("href")!);
+        Assert.Equal(HttpStatusCode.Redirect, next.StatusCode);
+        Assert.Equal(client.PostLogoutRedirectUri, next.Headers.Location!.GetLeftPart(UriPartial.Path));
+        Assert.Equal("s1", QueryHelpers.ParseQuery(next.Headers.Location.Query)["state"].ToString());
+    }
 }

@@ -57,7 +57,8 @@ public sealed class OidcTestHost : IAsyncDisposable
         bool confidential = true,
         bool firstParty = true,
         string? redirectUri = null,
-        bool requirePar = false)
+        bool requirePar = false,
+        IReadOnlyDictionary<string, object>? properties = null)
     {
         var secret = confidential ? "secret-" + clientId + "-0123456789abcdef" : null;
         var client = new TestClient(clientId, secret, redirectUri ?? $"https://{clientId}.example/callback", $"https://{clientId}.example/signed-out");
@@ -94,6 +95,11 @@ public sealed class OidcTestHost : IAsyncDisposable
             }
 
             descriptor.Properties["first_party"] = JsonSerializer.SerializeToElement(firstParty);
+            foreach (var (key, value) in properties ?? new Dictionary<string, object>())
+            {
+                descriptor.Properties[key] = JsonSerializer.SerializeToElement(value);
+            }
+
             await manager.CreateAsync(descriptor);
         });
         return client;
