@@ -305,7 +305,9 @@ public sealed partial class ClientRegistry(IOpenIddictApplicationManager applica
     /// </summary>
     internal static string ValidateUri(string value, string what, bool allowCustomScheme)
     {
-        if (string.IsNullOrWhiteSpace(value) || value.Length > MaxUriLength || !Uri.TryCreate(value, UriKind.Absolute, out var uri))
+        // On Unix "/path" parses as an absolute file URI; a redirect URI must name its scheme.
+        if (string.IsNullOrWhiteSpace(value) || value.Length > MaxUriLength || value.StartsWith('/')
+            || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.IsFile)
         {
             throw new ClientValidationException($"The {what} '{value}' is not an absolute URI.");
         }
