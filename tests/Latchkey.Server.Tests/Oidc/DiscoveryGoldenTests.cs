@@ -59,10 +59,12 @@ public sealed class DiscoveryGoldenTests
     private static async Task<string> FetchDiscoveryAsync()
     {
         await using var factory = new LatchkeyServerFactory().WithSetting("Latchkey:Oidc:Issuer", Issuer);
-        // An https base address: the server keeps its production transport-security requirement.
+        // Requested as the public host the issuer names, over https, so the server keeps its production
+        // transport-security requirement. (OpenIddict builds endpoint URLs from the request's host, not
+        // from the issuer setting, so this also keeps the endpoints on the issuer's host, as a proxy would.)
         using var client = factory.CreateClient(new WebApplicationFactoryClientOptions
         {
-            BaseAddress = new Uri("https://localhost/"),
+            BaseAddress = new Uri(Issuer),
             AllowAutoRedirect = false,
         });
 
@@ -112,6 +114,8 @@ public sealed class DiscoveryGoldenTests
     /// <summary>A minimal line diff (longest common subsequence) for readable golden-file failures.</summary>
     private static class LineDiff
     {
+        private const int Context = 2;
+
         public static string Format(string expected, string actual)
         {
             var a = expected.TrimEnd('\n').Split('\n');
@@ -125,24 +129,50 @@ public sealed class DiscoveryGoldenTests
                 }
             }
 
-            var output = new StringBuilder();
+            var lines = new List<(char Kind, string Text)>();
             int x = 0, y = 0;
             while (x < a.Length || y < b.Length)
             {
                 if (x < a.Length && y < b.Length && a[x] == b[y])
                 {
-                    output.Append("  ").AppendLine(a[x]);
+                    lines.Add((' ', a[x]));
                     x++;
                     y++;
                 }
-                else if (y < b.Length && (x == a.Length || lcs[x, y + 1] >= lcs[x + 1, y]))
+                else if (y < b.Length && (x == a.Length || lcs[x, y + 1] > lcs[x + 1, y]))
                 {
-                    output.Append("+ ").AppendLine(b[y++]);
+                    lines.Add(('+', b[y++]));
                 }
                 else
                 {
-                    output.Append("- ").AppendLine(a[x++]);
+                    lines.Add(('-', a[x++]));
                 }
+            }
+
+            // Changed lines with two lines of context on each side; long unchanged runs elided.
+            var output = new StringBuilder();
+            var skipped = false;
+            for (var i = 0; i < lines.Count; i++)
+            {
+                var nearChange = false;
+                for (var j = Math.Max(0, i - Context); j <= Math.Min(lines.Count - 1, i + Context) && !nearChange; j++)
+                {
+                    nearChange = lines[j].Kind != ' ';
+                }
+
+                if (!nearChange)
+                {
+                    skipped = true;
+                    continue;
+                }
+
+                if (skipped)
+                {
+                    output.AppendLine("  …");
+                    skipped = false;
+                }
+
+                output.Append(lines[i].Kind).Append(' ').AppendLine(lines[i].Text);
             }
 
             return output.ToString();
