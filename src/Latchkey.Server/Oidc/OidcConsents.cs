@@ -1,6 +1,5 @@
-using System.Collections.Immutable;
 using System.Security.Claims;
-using System.Text.Json;
+using Latchkey.Server.Oidc.Clients;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -18,16 +17,8 @@ public sealed class OidcConsents(
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictTokenManager tokens)
 {
-    public async Task<bool> IsFirstPartyAsync(object application, CancellationToken ct)
-    {
-        var properties = await applications.GetPropertiesAsync(application, ct);
-        return ReadFirstParty(properties);
-    }
-
-    internal static bool ReadFirstParty(ImmutableDictionary<string, JsonElement> properties) =>
-        properties.TryGetValue("first_party", out var value)
-        && (value.ValueKind == JsonValueKind.True
-            || (value.ValueKind == JsonValueKind.String && string.Equals(value.GetString(), "true", StringComparison.OrdinalIgnoreCase)));
+    public async Task<bool> IsFirstPartyAsync(object application, CancellationToken ct) =>
+        ClientSettings.Read(await applications.GetPropertiesAsync(application, ct)).FirstParty;
 
     /// <summary>A valid permanent authorization of this user for this client that covers every requested scope, or null.</summary>
     public async Task<object?> FindCoveringAsync(string subject, object application, IEnumerable<string> scopes, CancellationToken ct)

@@ -296,4 +296,30 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("unsupported_grant_type", body.GetProperty("error").GetString());
     }
+
+    [Fact]
+    public async Task Acr_values_are_accepted_and_the_id_token_states_the_acr_achieved()
+    {
+        var client = await _host.CreateClientAsync("web");
+        var pkce = Pkce.Create();
+        var code = await _host.GetCodeAsync(await _host.SignInAsync(), client, pkce, extra: ("acr_values", "urn:latchkey:mfa urn:latchkey:pwd"));
+
+        var (_, body) = await _host.RedeemCodeAsync(client, code, pkce);
+
+        Assert.Equal("urn:latchkey:pwd", ReadJwt(body.GetProperty("id_token").GetString()!).GetClaim("acr").Value);
+    }
+
+    [Fact]
+    public async Task Userinfo_refuses_a_client_credentials_token()
+    {
+        var client = await _host.CreateClientAsync("service");
+        var (_, body) = await _host.PostAsync("/connect/token", With(ClientAuth(client), ("grant_type", "client_credentials")));
+        using var http = _host.Factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/connect/userinfo");
+        request.Headers.Authorization = new("Bearer", body.GetProperty("access_token").GetString());
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
 }
