@@ -50,7 +50,7 @@ LATCHKEY_DLL="$REPO_ROOT/src/Latchkey.Server/bin/Release/net10.0/latchkey.dll"
 [ -f "$LATCHKEY_DLL" ] || die "build output $LATCHKEY_DLL is missing"
 
 # ---------------------------------------------------------------- scratch space and cleanup
-WORK="$(mktemp -d /tmp/latchkey-bench.XXXXXX)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/latchkey-bench.XXXXXX")"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -140,13 +140,15 @@ h = json.loads(base64.urlsafe_b64decode(header))
 print(h.get("alg"), h.get("typ"), len(token.split(".")))' "$body"
 }
 
-declare -A RPS P50 P99 CPU RSS REQS ERRS ALG TYP
+declare -A RPS P50 P99 CPU RSS REQS ERRS ALG TYP LOAD
 measure() { # name, url
   local name=$1 url=$2 before after out
   log "$name: warm-up ${WARMUP}s"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$BENCH_DIR/client-credentials.lua" "$url" >"$WORK/$name-warmup.txt" 2>&1 \
     || { cat "$WORK/$name-warmup.txt" >&2; die "$name: wrk warm-up failed"; }
   log "$name: measuring ${DURATION}s"
+  # The machine may be shared: the 1-minute load average says how busy it was besides this run.
+  LOAD[$name]=$(cut -d' ' -f1 /proc/loadavg)
   before=$(cpu_seconds "$SERVER_PID")
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_DIR/client-credentials.lua" "$url" >"$WORK/$name.txt" 2>&1 \
     || { cat "$WORK/$name.txt" >&2; die "$name: wrk failed"; }
@@ -185,10 +187,10 @@ stop_server
 RATIO=$(awk -v a="${RPS[latchkey]}" -v b="${RPS[oidc-provider]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 MET=$(awk -v r="$RATIO" -v t="$TARGET_RATIO" 'BEGIN { print (r != "n/a" && r + 0 >= t + 0) ? "met" : "missed" }')
 table() {
-  echo "| server | token alg / typ | req/s | p50 ms | p99 ms | requests | errors | server CPU s | peak RSS MiB |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| server | token alg / typ | req/s | p50 ms | p99 ms | requests | errors | server CPU s | peak RSS MiB | load avg at start |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for name in latchkey oidc-provider; do
-    echo "| $name | ${ALG[$name]} / ${TYP[$name]} | ${RPS[$name]} | ${P50[$name]} | ${P99[$name]} | ${REQS[$name]} | ${ERRS[$name]} | ${CPU[$name]} | ${RSS[$name]} |"
+    echo "| $name | ${ALG[$name]} / ${TYP[$name]} | ${RPS[$name]} | ${P50[$name]} | ${P99[$name]} | ${REQS[$name]} | ${ERRS[$name]} | ${CPU[$name]} | ${RSS[$name]} | ${LOAD[$name]} |"
   done
   echo
   echo "Latchkey / oidc-provider: **${RATIO}×** (target ≥ ${TARGET_RATIO}×: $MET)."
