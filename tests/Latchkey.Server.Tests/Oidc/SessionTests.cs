@@ -97,4 +97,20 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Equal(_host.Factory.Time.GetUtcNow().ToUnixTimeSeconds(), authTime);
         Assert.True(authTime > signedInAt.ToUnixTimeSeconds());
     }
+
+    [Fact]
+    public async Task A_slow_consent_decision_does_not_send_the_user_back_to_login_for_max_age()
+    {
+        var client = await _host.CreateClientAsync("partner", firstParty: false);
+        var browser = await _host.SignInAsync();
+        var url = AuthorizeUrl(client, Pkce.Create(), scope: "openid", extra: ("max_age", "30"));
+        using var page = await browser.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+
+        _host.Factory.Time!.Advance(TimeSpan.FromMinutes(2));
+        using var decided = await HtmlForms.SubmitAsync(browser, await HtmlForms.ParseAsync(page), new Uri(browser.BaseAddress!, url),
+            new Dictionary<string, string?> { ["submit.Accept"] = "x" });
+
+        Assert.True(RedirectParameters(decided, client).ContainsKey("code"));
+    }
 }

@@ -76,7 +76,10 @@ public sealed class AuthorizeModel(
             return Error(Errors.InvalidRequest, "The id_token_hint is not a valid ID token issued by this server.");
         }
 
-        var reason = user is null ? "no session" : WhyReauthenticate(request, user, facts!, hintSubject);
+        // A consent decision answers a page shown right after max_age was checked; checking again would send a
+        // slow reader back to the login page in a loop. The antiforgery check below binds it to this session.
+        var decisionPosted = Request.HasFormContentType && (Request.Form.ContainsKey(AcceptField) || Request.Form.ContainsKey(DenyField));
+        var reason = user is null ? "no session" : WhyReauthenticate(request, user, facts!, hintSubject, checkMaxAge: !decisionPosted);
         if (reason is not null)
         {
             if (request.HasPromptValue(PromptValues.None))
@@ -91,8 +94,7 @@ public sealed class AuthorizeModel(
         var scopes = request.GetScopes();
         var firstParty = await consents.IsFirstPartyAsync(application, ct);
         var remembered = firstParty ? null : await consents.FindCoveringAsync(subject, application, scopes, ct);
-        var decision = Request.HasFormContentType && (Request.Form.ContainsKey(AcceptField) || Request.Form.ContainsKey(DenyField))
-            ? Request.Form.ContainsKey(AcceptField) : (bool?)null;
+        var decision = decisionPosted ? Request.Form.ContainsKey(AcceptField) : (bool?)null;
 
         if (decision is not null)
         {
@@ -138,7 +140,7 @@ public sealed class AuthorizeModel(
         HttpContext.RequestServices.GetRequiredService<IOpenIddictAuthorizationManager>().GetIdAsync(authorization, ct).AsTask();
 
     // Null when the session may answer; otherwise why not.
-    private string? WhyReauthenticate(OpenIddictRequest request, LatchkeyUser user, OidcSessionFacts facts, string? hintSubject)
+    private string? WhyReauthenticate(OpenIddictRequest request, LatchkeyUser user, OidcSessionFacts facts, string? hintSubject, bool checkMaxAge)
     {
         if (request.HasPromptValue(PromptValues.Login))
         {
@@ -146,7 +148,7 @@ public sealed class AuthorizeModel(
         }
 
         // Strictly greater: right after a sign-in (elapsed 0) even max_age=0 is satisfied, so no loop.
-        if (request.MaxAge is { } maxAge && time.GetUtcNow() - facts.AuthenticatedAt > TimeSpan.FromSeconds(maxAge))
+        if (checkMaxAge && request.MaxAge is { } maxAge && time.GetUtcNow() - facts.AuthenticatedAt > TimeSpan.FromSeconds(maxAge))
         {
             return "max_age exceeded";
         }
