@@ -40,10 +40,12 @@ internal static class ClientsCommands
         var displayName = new Option<string?>("--display-name") { Description = "Name shown to users on the consent page." };
         var backchannel = new Option<string?>("--backchannel-logout-uri") { Description = "OpenID Connect Back-Channel Logout endpoint of the client." };
         var frontchannel = new Option<string?>("--frontchannel-logout-uri") { Description = "OpenID Connect Front-Channel Logout URL of the client." };
+        var idTokenAlgorithm = new Option<string?>("--id-token-alg") { Description = "Algorithm the client's ID tokens are signed with: RS256 (default) or ES256." };
+        idTokenAlgorithm.AcceptOnlyFromAmong("RS256", "ES256");
         var json = new Option<bool>("--json") { Description = "Print {\"client_id\",\"client_secret\"} as JSON (client_secret null for public clients)." };
         var command = new Command("add", "Register a client; prints a generated secret once for confidential clients.")
         {
-            clientId, type, redirectUris, postLogoutUris, grants, scopes, firstParty, displayName, backchannel, frontchannel, json,
+            clientId, type, redirectUris, postLogoutUris, grants, scopes, firstParty, displayName, backchannel, frontchannel, idTokenAlgorithm, json,
         };
         command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {
@@ -57,7 +59,8 @@ internal static class ClientsCommands
                 parsed.GetValue(firstParty),
                 parsed.GetValue(displayName),
                 parsed.GetValue(backchannel),
-                parsed.GetValue(frontchannel));
+                parsed.GetValue(frontchannel),
+                parsed.GetValue(idTokenAlgorithm));
             var created = await Guarded(() => Registry(services).CreateAsync(definition, ct));
             await WriteSecretAsync(context, created, parsed.GetValue(json), "Created client");
             return ExitCodes.Ok;
@@ -122,6 +125,7 @@ internal static class ClientsCommands
             await WriteListAsync(output, "Post-logout redirect URIs:", client.PostLogoutRedirectUris);
             await output.WriteLineAsync($"Back-channel logout:  {client.Settings.BackchannelLogoutUri ?? "-"}");
             await output.WriteLineAsync($"Front-channel logout: {client.Settings.FrontchannelLogoutUri ?? "-"}");
+            await output.WriteLineAsync($"ID token algorithm:   {client.Settings.IdTokenSignedResponseAlg ?? "RS256"}");
             return ExitCodes.Ok;
         }));
         return command;
@@ -207,7 +211,8 @@ internal static class ClientsCommands
 
     private static ClientJson ToJson(ClientSummary c) => new(
         c.ClientId, c.Type, c.DisplayName, c.RedirectUris, c.PostLogoutRedirectUris, c.Grants, c.Scopes,
-        c.Settings.FirstParty, c.RequiresPkce, c.Settings.BackchannelLogoutUri, c.Settings.FrontchannelLogoutUri);
+        c.Settings.FirstParty, c.RequiresPkce, c.Settings.BackchannelLogoutUri, c.Settings.FrontchannelLogoutUri,
+        c.Settings.IdTokenSignedResponseAlg ?? "RS256");
 
     private static ClientRegistry Registry(IServiceProvider services) => services.GetRequiredService<ClientRegistry>();
 
@@ -226,5 +231,6 @@ internal static class ClientsCommands
         bool FirstParty,
         bool RequirePkce,
         string? BackchannelLogoutUri,
-        string? FrontchannelLogoutUri);
+        string? FrontchannelLogoutUri,
+        string IdTokenSignedResponseAlg);
 }

@@ -55,7 +55,7 @@ public sealed class ClientsCommandsTests : IDisposable
     [Fact]
     public async Task Show_and_list_report_settings_but_never_the_secret()
     {
-        var secret = Secret(await _cli.RunAsync("clients", "add", "web", "--type", "confidential", "--redirect-uri", "https://web.example/cb", "--grant", "authorization_code", "--scope", "openid", "--scope", "email", "--first-party", "--frontchannel-logout-uri", "https://web.example/fcl", "--json"));
+        var secret = Secret(await _cli.RunAsync("clients", "add", "web", "--type", "confidential", "--redirect-uri", "https://web.example/cb", "--grant", "authorization_code", "--scope", "openid", "--scope", "email", "--first-party", "--frontchannel-logout-uri", "https://web.example/fcl", "--id-token-alg", "ES256", "--json"));
         await _cli.RunAsync("clients", "add", "spa", "--type", "public", "--redirect-uri", "http://localhost:3000/cb", "--grant", "authorization_code", "--scope", "openid");
 
         var show = await _cli.RunAsync("clients", "show", "web", "--json");
@@ -65,7 +65,7 @@ public sealed class ClientsCommandsTests : IDisposable
         {
             var root = json.RootElement;
             Assert.Equal(
-                ["client_id", "type", "display_name", "redirect_uris", "post_logout_redirect_uris", "grants", "scopes", "first_party", "require_pkce", "backchannel_logout_uri", "frontchannel_logout_uri"],
+                ["client_id", "type", "display_name", "redirect_uris", "post_logout_redirect_uris", "grants", "scopes", "first_party", "require_pkce", "backchannel_logout_uri", "frontchannel_logout_uri", "id_token_signed_response_alg"],
                 root.EnumerateObject().Select(p => p.Name));
             Assert.Equal("confidential", root.GetProperty("type").GetString());
             Assert.Equal(["https://web.example/cb"], root.GetProperty("redirect_uris").EnumerateArray().Select(e => e.GetString()));
@@ -73,6 +73,7 @@ public sealed class ClientsCommandsTests : IDisposable
             Assert.True(root.GetProperty("first_party").GetBoolean());
             Assert.False(root.GetProperty("require_pkce").GetBoolean());
             Assert.Equal("https://web.example/fcl", root.GetProperty("frontchannel_logout_uri").GetString());
+            Assert.Equal("ES256", root.GetProperty("id_token_signed_response_alg").GetString());
         }
 
         var text = await _cli.RunAsync("clients", "show", "spa");

@@ -33,7 +33,8 @@ public sealed record ClientDefinition(
     bool FirstParty = false,
     string? DisplayName = null,
     string? BackchannelLogoutUri = null,
-    string? FrontchannelLogoutUri = null);
+    string? FrontchannelLogoutUri = null,
+    string? IdTokenSignedResponseAlg = null);
 
 /// <summary>A registered client as shown to operators: never a secret.</summary>
 public sealed record ClientSummary(

@@ -268,7 +268,16 @@ public sealed partial class ClientRegistry(IOpenIddictApplicationManager applica
             descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
         }
 
-        var settings = new ClientSettings(definition.FirstParty, backchannel, backchannel is not null, frontchannel, frontchannel is not null);
+        var idTokenAlgorithm = definition.IdTokenSignedResponseAlg switch
+        {
+            null or "" or "RS256" => null,
+            "ES256" => "ES256",
+            var other => throw new ClientValidationException($"id_token_signed_response_alg must be RS256 or ES256 (got '{other}')."),
+        };
+        var settings = new ClientSettings(definition.FirstParty, backchannel, backchannel is not null, frontchannel, frontchannel is not null)
+        {
+            IdTokenSignedResponseAlg = idTokenAlgorithm,
+        };
         settings.WriteTo(descriptor.Properties);
     }
 

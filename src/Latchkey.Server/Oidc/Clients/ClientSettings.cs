@@ -19,6 +19,10 @@ public sealed record ClientSettings(
     public const string BackchannelLogoutSessionRequiredKey = "backchannel_logout_session_required";
     public const string FrontchannelLogoutUriKey = "frontchannel_logout_uri";
     public const string FrontchannelLogoutSessionRequiredKey = "frontchannel_logout_session_required";
+    public const string IdTokenSignedResponseAlgKey = "id_token_signed_response_alg";
+
+    /// <summary>"ES256" to have ID tokens signed with the ES256 key; null (default) means RS256.</summary>
+    public string? IdTokenSignedResponseAlg { get; init; }
 
     public static ClientSettings Default { get; } = new(false, null, false, null, false);
 
@@ -31,7 +35,10 @@ public sealed record ClientSettings(
             Text(properties, BackchannelLogoutUriKey),
             Bool(properties, BackchannelLogoutSessionRequiredKey),
             Text(properties, FrontchannelLogoutUriKey),
-            Bool(properties, FrontchannelLogoutSessionRequiredKey));
+            Bool(properties, FrontchannelLogoutSessionRequiredKey))
+        {
+            IdTokenSignedResponseAlg = Text(properties, IdTokenSignedResponseAlgKey),
+        };
     }
 
     /// <summary>Writes the settings into a descriptor's property bag, removing entries that are unset.</summary>
@@ -43,6 +50,7 @@ public sealed record ClientSettings(
         SetBool(BackchannelLogoutSessionRequiredKey, BackchannelLogoutUri is not null && BackchannelLogoutSessionRequired);
         SetText(FrontchannelLogoutUriKey, FrontchannelLogoutUri);
         SetBool(FrontchannelLogoutSessionRequiredKey, FrontchannelLogoutUri is not null && FrontchannelLogoutSessionRequired);
+        SetText(IdTokenSignedResponseAlgKey, IdTokenSignedResponseAlg);
 
         void SetBool(string key, bool value)
         {

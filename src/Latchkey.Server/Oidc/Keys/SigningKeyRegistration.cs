@@ -23,6 +23,6 @@ public static class SigningKeyRegistration
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, SigningKeyChangeTokenSource<OpenIddictServerOptions>>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<OpenIddictValidationOptions>, SigningKeyChangeTokenSource<OpenIddictValidationOptions>>());
         services.AddHostedService<SigningKeyRefresher>();
-        return builder;
+        return builder.AddEventHandler(ClientIdTokenAlgorithmHandler.Descriptor);
     }
 }

@@ -14,7 +14,7 @@ internal static class OidcClientsTestKit
             new ClientDefinition(clientId, ClientTypes.Confidential, [], [], [ClientGrants.ClientCredentials], ["profile"]),
             CancellationToken.None));
 
-    public static async Task<TestClient> AddWebClientAsync(OidcTestHost host, string clientId)
+    public static async Task<TestClient> AddWebClientAsync(OidcTestHost host, string clientId, string? idTokenAlgorithm = null)
     {
         var redirect = $"https://{clientId}.example/callback";
         var signedOut = $"https://{clientId}.example/signed-out";
@@ -26,7 +26,8 @@ internal static class OidcClientsTestKit
                 [signedOut],
                 [ClientGrants.AuthorizationCode, ClientGrants.RefreshToken],
                 ["openid", "profile", "email", "roles", "offline_access"],
-                FirstParty: true),
+                FirstParty: true,
+                IdTokenSignedResponseAlg: idTokenAlgorithm),
             CancellationToken.None));
         return new TestClient(clientId, created.ClientSecret, redirect, signedOut);
     }

@@ -142,6 +142,32 @@ public sealed class SigningKeyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Id_tokens_are_RS256_by_default_and_ES256_for_clients_registered_with_it()
+    {
+        var rows = await KeyRowsAsync();
+        var browser = await _host.SignInAsync();
+
+        foreach (var (clientId, algorithm) in new[] { ("rs-app", (string?)null), ("es-app", "ES256") })
+        {
+            var client = await AddWebClientAsync(_host, clientId, algorithm);
+            var pkce = Pkce.Create();
+            var code = await _host.GetCodeAsync(browser, client, pkce);
+            var (status, body) = await _host.RedeemCodeAsync(client, code, pkce);
+            Assert.Equal(HttpStatusCode.OK, status);
+
+            var idToken = body.GetProperty("id_token").GetString()!;
+            var expected = algorithm ?? "RS256";
+            var jwt = new JsonWebToken(idToken);
+            Assert.Equal(expected, jwt.Alg);
+            Assert.Equal(rows.Single(k => k.Algorithm == expected).Kid, jwt.Kid);
+            await AssertValidAgainstJwksAsync(idToken, await JwksAsync(_host), "JWT");
+
+            // Access tokens keep the default algorithm.
+            Assert.Equal("RS256", new JsonWebToken(body.GetProperty("access_token").GetString()!).Alg);
+        }
+    }
+
+    [Fact]
     public async Task Scheduled_rotation_creates_the_next_key_when_the_interval_has_passed()
     {
         var time = _host.Factory.Time!;
@@ -176,7 +202,7 @@ public sealed class SigningKeyTests : IAsyncLifetime
         return body.GetProperty("active").GetBoolean();
     }
 
-    private static async Task AssertValidAgainstJwksAsync(string token, JsonWebKeySet jwks)
+    private static async Task AssertValidAgainstJwksAsync(string token, JsonWebKeySet jwks, string type = "at+jwt")
     {
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
         {
@@ -184,7 +210,7 @@ public sealed class SigningKeyTests : IAsyncLifetime
             ValidateIssuer = false,
             ValidateAudience = false,
             ValidateLifetime = false,
-            ValidTypes = ["at+jwt"],
+            ValidTypes = [type],
         });
         Assert.True(result.IsValid, result.Exception?.Message);
     }

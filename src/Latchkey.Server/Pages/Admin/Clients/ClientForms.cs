@@ -31,6 +31,9 @@ public class ClientSettingsInput
     [Display(Name = "Front-channel logout URI")]
     public string? FrontchannelLogoutUri { get; set; }
 
+    [Display(Name = "ID token signing algorithm")]
+    public string IdTokenSignedResponseAlg { get; set; } = "RS256";
+
     public ClientDefinition ToDefinition(string clientId, string type) => new(
         clientId,
         type,
@@ -41,7 +44,8 @@ public class ClientSettingsInput
         FirstParty,
         DisplayName,
         string.IsNullOrWhiteSpace(BackchannelLogoutUri) ? null : BackchannelLogoutUri.Trim(),
-        string.IsNullOrWhiteSpace(FrontchannelLogoutUri) ? null : FrontchannelLogoutUri.Trim());
+        string.IsNullOrWhiteSpace(FrontchannelLogoutUri) ? null : FrontchannelLogoutUri.Trim(),
+        IdTokenSignedResponseAlg);
 
     public static T From<T>(ClientSummary client)
         where T : ClientSettingsInput, new() => new()
@@ -54,6 +58,7 @@ public class ClientSettingsInput
             DisplayName = client.DisplayName,
             BackchannelLogoutUri = client.Settings.BackchannelLogoutUri,
             FrontchannelLogoutUri = client.Settings.FrontchannelLogoutUri,
+            IdTokenSignedResponseAlg = client.Settings.IdTokenSignedResponseAlg ?? "RS256",
         };
 }
 
