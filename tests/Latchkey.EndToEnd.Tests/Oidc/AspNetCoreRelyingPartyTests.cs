@@ -48,7 +48,10 @@ public sealed class AspNetCoreRelyingPartyTests(LatchkeyDeployment deployment)
         var endSessionQuery = System.Web.HttpUtility.ParseQueryString(endSession.Query);
         Assert.False(string.IsNullOrEmpty(endSessionQuery["id_token_hint"]));
         Assert.Equal(rp.PostLogoutRedirectUri.ToString(), endSessionQuery["post_logout_redirect_uri"]);
-        Assert.Contains(browser.History, visit => IsOn(rp.Url, visit.Url) && visit.Url.AbsolutePath == OpenIdConnectRelyingParty.SignedOutCallbackPath);
+        // The RP's state comes back unchanged on the exact registered URI (the handler found its /signed-out in it).
+        var callback = browser.History.First(visit => IsOn(rp.Url, visit.Url) && visit.Url.AbsolutePath == OpenIdConnectRelyingParty.SignedOutCallbackPath).Url;
+        Assert.Equal(endSessionQuery["state"], System.Web.HttpUtility.ParseQueryString(callback.Query)["state"]);
+        Assert.False(string.IsNullOrEmpty(endSessionQuery["state"]));
 
         // The Latchkey session is gone, not just the RP's cookie: the next sign-in asks for the password.
         var again = await browser.GoAsync(privatePage, Cancellation);
