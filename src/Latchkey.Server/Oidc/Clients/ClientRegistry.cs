@@ -21,7 +21,7 @@ public sealed partial class ClientRegistry(IOpenIddictApplicationManager applica
         ValidateClientId(definition.ClientId);
         var descriptor = new OpenIddictApplicationDescriptor { ClientId = definition.ClientId };
         Describe(descriptor, definition);
-        if (await applications.FindByClientIdAsync(definition.ClientId, ct) is not null)
+        if (await FindAsync(definition.ClientId, ct) is not null)
         {
             throw Duplicate(definition.ClientId);
         }
@@ -35,7 +35,7 @@ public sealed partial class ClientRegistry(IOpenIddictApplicationManager applica
         catch (OpenIddictExceptions.ValidationException e)
         {
             // Raised for a concurrent create with the same client_id, among others; never partially written.
-            if (await applications.FindByClientIdAsync(definition.ClientId, ct) is not null)
+            if (await FindAsync(definition.ClientId, ct) is not null)
             {
                 throw Duplicate(definition.ClientId);
             }
@@ -131,8 +131,11 @@ public sealed partial class ClientRegistry(IOpenIddictApplicationManager applica
         return new CreatedClient(clientId, secret);
     }
 
+    // Changes must start from a fresh, tracked row, never from the shared cross-request cache entry.
     private async Task<object?> FindAsync(string clientId, CancellationToken ct) =>
-        string.IsNullOrEmpty(clientId) ? null : await applications.FindByClientIdAsync(clientId, ct);
+        string.IsNullOrEmpty(clientId) ? null
+        : applications is LatchkeyApplicationManager latchkey ? await latchkey.FindByClientIdForUpdateAsync(clientId, ct)
+        : await applications.FindByClientIdAsync(clientId, ct);
 
     private async Task<ClientSummary> SummarizeAsync(object application, CancellationToken ct)
     {

@@ -14,9 +14,43 @@ public sealed class LatchkeyApplicationManager(
     ILogger<OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>>> logger,
     IOptionsMonitor<OpenIddictCoreOptions> options,
     IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication<Guid>> store,
-    ClientSecretPepper pepper)
+    ClientSecretPepper pepper,
+    ClientApplicationCache applications)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>>(cache, logger, options, store)
 {
+    /// <summary>Served from <see cref="ClientApplicationCache"/> when fresh: the result is shared, read it only.</summary>
+    public override async ValueTask<OpenIddictEntityFrameworkCoreApplication<Guid>?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default)
+    {
+        if (!string.IsNullOrEmpty(identifier) && applications.TryGet(identifier, out var cached))
+        {
+            return cached;
+        }
+
+        var application = await base.FindByClientIdAsync(identifier, cancellationToken);
+        if (application is not null)
+        {
+            applications.Set(identifier, application);
+        }
+
+        return application;
+    }
+
+    /// <summary>A fresh, tracked instance for changing it (never the shared cached one).</summary>
+    public ValueTask<OpenIddictEntityFrameworkCoreApplication<Guid>?> FindByClientIdForUpdateAsync(string identifier, CancellationToken cancellationToken = default) =>
+        base.FindByClientIdAsync(identifier, cancellationToken);
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication<Guid> application, CancellationToken cancellationToken = default)
+    {
+        await base.UpdateAsync(application, cancellationToken);
+        applications.Evict(application.ClientId);
+    }
+
+    public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreApplication<Guid> application, CancellationToken cancellationToken = default)
+    {
+        await base.DeleteAsync(application, cancellationToken);
+        applications.Evict(application.ClientId);
+    }
+
     protected override async ValueTask<string> ObfuscateClientSecretAsync(string secret, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(secret);

@@ -24,6 +24,7 @@ internal static class OidcKeysAndClientsRegistration
         services.TryAddScoped<SigningKeyStore>();
 
         services.TryAddSingleton<ClientSecretPepper>();
+        services.TryAddSingleton<ClientApplicationCache>();
         services.TryAddScoped<ClientRegistry>();
         return services;
     }
