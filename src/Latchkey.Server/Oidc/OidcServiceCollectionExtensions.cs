@@ -77,6 +77,8 @@ public static class OidcServiceCollectionExtensions
                 server.DisableAccessTokenEncryption();
                 // Persistent, encrypted, rotating keys (published in JWKS before use).
                 server.UseLatchkeySigningKeys();
+                // client_credentials access tokens: self-contained JWTs, no token row (configurable).
+                server.UseLatchkeyStatelessClientCredentialsTokens();
 
                 server.AddEventHandler(OidcServerHandlers.RequirePkceForPublicClients.Descriptor)
                     .AddEventHandler(OidcServerHandlers.RequirePkceForPublicPushedClients.Descriptor)
