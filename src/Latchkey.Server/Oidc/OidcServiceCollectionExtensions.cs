@@ -105,6 +105,8 @@ public static class OidcServiceCollectionExtensions
 
                 // S256 only: "plain" protects nothing against an attacker who can read the request.
                 server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
+                // A session holds one account, so there is nothing to select: don't advertise what we can't honour.
+                server.PromptValues.Remove(PromptValues.SelectAccount);
                 server.UseReferenceAccessTokens = oidc.UseReferenceAccessTokens;
                 server.AccessTokenLifetime = oidc.AccessTokenLifetime;
                 server.IdentityTokenLifetime = oidc.IdentityTokenLifetime;

@@ -31,6 +31,7 @@ public sealed class DiscoveryTests : IAsyncLifetime
         Assert.Equal("http://localhost/.well-known/jwks", document.GetProperty("jwks_uri").GetString());
 
         Assert.Equal(["S256"], Strings(document, "code_challenge_methods_supported"));
+        Assert.Equal(["consent", "login", "none"], Strings(document, "prompt_values_supported").Order(StringComparer.Ordinal));
         Assert.Equal(["code"], Strings(document, "response_types_supported"));
         Assert.Contains("form_post", Strings(document, "response_modes_supported"));
         var grants = Strings(document, "grant_types_supported");
