@@ -8,6 +8,9 @@ public static class LatchkeyApplicationExtensions
 {
     public static WebApplication MapLatchkey(this WebApplication app)
     {
+        // First: everything below (issuer, redirects, cookies' Secure flag, session IP) must see the client's scheme, host and address.
+        app.UseLatchkeyForwardedHeaders();
+
         // ProblemDetails without exception details, in every environment: a stack trace helps attackers more than users.
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = _ => StatusCodes.Status500InternalServerError });
         app.UseStatusCodePages();

@@ -16,6 +16,8 @@ public sealed class LatchkeyOptions
 
     public LatchkeyBootstrapOptions Bootstrap { get; set; } = new();
 
+    public LatchkeyForwardedHeadersOptions ForwardedHeaders { get; set; } = new();
+
     /// <summary>The data directory as an absolute path.</summary>
     public string DataDirectoryFullPath => Path.GetFullPath(DataDirectory);
 }
@@ -86,4 +88,20 @@ public sealed class LatchkeyBootstrapOptions
 
     /// <summary>For automation only; when unset a random password is generated and printed once.</summary>
     public string? AdminPassword { get; set; }
+}
+
+/// <summary><c>Latchkey:ForwardedHeaders</c>: trust <c>X-Forwarded-For/Proto/Host</c> from the listed reverse proxies only.</summary>
+public sealed class LatchkeyForwardedHeadersOptions
+{
+    /// <summary>Off by default: a server reached directly must not let clients choose their own scheme, host or address.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>IP addresses of proxies whose forwarded headers are applied.</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>CIDR ranges (e.g. <c>10.0.0.0/8</c>) of proxies whose forwarded headers are applied.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
+
+    /// <summary>How many proxy hops of each header are processed, from the right.</summary>
+    public int ForwardLimit { get; set; } = 1;
 }

@@ -54,7 +54,40 @@ public sealed class LatchkeyOptionsValidator : IValidateOptions<LatchkeyOptions>
             failures.Add("Latchkey:Bootstrap:AdminUsername must not be empty.");
         }
 
+        ValidateForwardedHeaders(failures, options.ForwardedHeaders);
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateForwardedHeaders(List<string> failures, LatchkeyForwardedHeadersOptions forwarded)
+    {
+        for (var i = 0; i < forwarded.KnownProxies.Count; i++)
+        {
+            if (!System.Net.IPAddress.TryParse(forwarded.KnownProxies[i]?.Trim(), out _))
+            {
+                failures.Add($"Latchkey:ForwardedHeaders:KnownProxies:{i} must be an IP address such as 10.0.0.5 (got '{forwarded.KnownProxies[i]}').");
+            }
+        }
+
+        for (var i = 0; i < forwarded.KnownNetworks.Count; i++)
+        {
+            if (!System.Net.IPNetwork.TryParse(forwarded.KnownNetworks[i]?.Trim(), out _))
+            {
+                failures.Add($"Latchkey:ForwardedHeaders:KnownNetworks:{i} must be a CIDR range such as 10.0.0.0/8 (got '{forwarded.KnownNetworks[i]}').");
+            }
+        }
+
+        if (forwarded.ForwardLimit <= 0)
+        {
+            failures.Add($"Latchkey:ForwardedHeaders:ForwardLimit must be positive (got {forwarded.ForwardLimit}).");
+        }
+
+        if (forwarded.Enabled && forwarded.KnownProxies.Count == 0 && forwarded.KnownNetworks.Count == 0)
+        {
+            // Trusting every peer would let any client claim https or another host name.
+            failures.Add("Latchkey:ForwardedHeaders:Enabled requires Latchkey:ForwardedHeaders:KnownProxies or KnownNetworks; "
+                + "trusting every peer would let any client spoof the scheme, host and address.");
+        }
     }
 
     private static void RequirePositive(List<string> failures, string key, TimeSpan value)

@@ -3,6 +3,7 @@ using Latchkey.Server.Oidc;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.SimpleSso;
 using Latchkey.Server.Storage;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,8 @@ public static class LatchkeyServiceCollectionExtensions
         services.AddRazorPages();
         services.Configure<RouteOptions>(routes => routes.LowercaseUrls = true);
         services.AddProblemDetails();
+        // No "Server: Kestrel": it tells attackers which CVEs to try and tells users nothing.
+        services.Configure<KestrelServerOptions>(kestrel => kestrel.AddServerHeader = false);
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.Name = "latchkey.antiforgery";

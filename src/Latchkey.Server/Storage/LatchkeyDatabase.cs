@@ -1,4 +1,5 @@
 using Latchkey.Server.Hosting;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,7 @@ public static class LatchkeyDatabase
     public static async Task<IReadOnlyList<string>> MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var options = services.GetRequiredService<IOptions<LatchkeyOptions>>().Value;
-        Directory.CreateDirectory(options.DataDirectoryFullPath);
+        OwnerOnlyFiles.CreateDirectory(options.DataDirectoryFullPath);
 
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
@@ -23,9 +24,33 @@ public static class LatchkeyDatabase
         {
             // WAL lets readers proceed while a writer commits; the setting is stored in the file.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            RestrictSqliteFiles(db.Database.GetConnectionString(), services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LatchkeyDatabase)));
         }
 
         return pending;
+    }
+
+    /// <summary>
+    /// A default umask leaves the new database world-readable. SQLite gives its -wal/-shm files the
+    /// database file's mode when it creates them, but ones that already exist are tightened as well.
+    /// </summary>
+    private static void RestrictSqliteFiles(string? connectionString, ILogger logger)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        if (builder.Mode == SqliteOpenMode.Memory || string.IsNullOrEmpty(builder.DataSource)
+            || builder.DataSource == ":memory:" || builder.DataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        var database = Path.GetFullPath(builder.DataSource);
+        foreach (var file in new[] { database, database + "-wal", database + "-shm" })
+        {
+            if (OwnerOnlyFiles.Restrict(file))
+            {
+                logger.LogInformation("Restricted {Path} to mode 0600: it was readable or writable by other users.", file);
+            }
+        }
     }
 }
 
