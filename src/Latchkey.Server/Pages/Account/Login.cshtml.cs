@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Server.Pages.Account;
 
@@ -64,13 +65,25 @@ public sealed class LoginModel(
             return Fail();
         }
 
-        // Identity checks lockout, disabled state and the password; the session-backed cookie is ours.
-        var result = await signInManager.CheckPasswordSignInAsync(user, password, lockoutOnFailure: true);
-        if (result.Succeeded)
+        // Identity checks lockout, disabled state and the password (LatchkeySignInManager keeps its bookkeeping safe when
+        // sign-ins of the same user race); the session-backed cookie is ours.
+        Microsoft.AspNetCore.Identity.SignInResult result;
+        try
         {
-            await signIn.SignInAsync(user, ["pwd"], isPersistent: false);
-            logger.LogInformation("User {UserId} signed in.", user.Id);
-            return Redirect(SafeReturnUrl(ReturnUrl));
+            result = await signInManager.CheckPasswordSignInAsync(user, password, lockoutOnFailure: true);
+            if (result.Succeeded)
+            {
+                await signIn.SignInAsync(user, ["pwd"], isPersistent: false);
+                logger.LogInformation("User {UserId} signed in.", user.Id);
+                return Redirect(SafeReturnUrl(ReturnUrl));
+            }
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Last resort: a row this request wrote was changed or removed by a concurrent request (e.g. the session
+            // ended or the user deleted meanwhile). Nothing was signed in; answer like any failure, never with a 500.
+            logger.LogWarning("Sign-in of user {UserId} abandoned after a concurrent change.", user.Id);
+            return Fail();
         }
 
         if (result.IsLockedOut || result.IsNotAllowed)
