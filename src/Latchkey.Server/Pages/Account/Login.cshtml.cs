@@ -104,7 +104,5 @@ public sealed class LoginModel(
         return Page();
     }
 
-    // Only a path on this site: both ASP.NET Core's notion and the stricter simple-sso one must agree.
-    private string SafeReturnUrl(string? returnUrl) =>
-        Url.IsLocalUrl(returnUrl) && Latchkey.SimpleSso.LocalRedirect.IsSafeLocalPath(returnUrl) ? returnUrl! : "/";
+    private string SafeReturnUrl(string? returnUrl) => ReturnUrls.IsSafe(Url, returnUrl) ? returnUrl : "/";
 }

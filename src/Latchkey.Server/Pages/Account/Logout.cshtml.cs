@@ -24,7 +24,7 @@ public sealed class LogoutModel(LatchkeySignInManager signInManager, SsoSessionR
 
     public void OnGet()
     {
-        ReturnUrl = IsSafe(ReturnUrl) ? ReturnUrl : null;
+        ReturnUrl = ReturnUrls.IsSafe(Url, ReturnUrl) ? ReturnUrl : null;
     }
 
     public async Task<IActionResult> OnPostAsync()
@@ -36,7 +36,7 @@ public sealed class LogoutModel(LatchkeySignInManager signInManager, SsoSessionR
         }
 
         await signInManager.SignOutAsync();
-        var returnUrl = IsSafe(ReturnUrl) ? ReturnUrl : null;
+        var returnUrl = ReturnUrls.IsSafe(Url, ReturnUrl) ? ReturnUrl : null;
         if (returnUrl is not null && FrontChannelLogoutUris.Count == 0)
         {
             return Redirect(returnUrl);
@@ -57,6 +57,4 @@ public sealed class LogoutModel(LatchkeySignInManager signInManager, SsoSessionR
         ReturnUrl = returnUrl;
         return Page();
     }
-
-    private bool IsSafe(string? returnUrl) => Url.IsLocalUrl(returnUrl) && Latchkey.SimpleSso.LocalRedirect.IsSafeLocalPath(returnUrl);
 }
