@@ -18,6 +18,12 @@ public sealed class LatchkeyOptions
 
     public LatchkeyForwardedHeadersOptions ForwardedHeaders { get; set; } = new();
 
+    /// <summary>
+    /// StackExchange.Redis connection string (e.g. <c>redis:6379,password=...</c>) shared by every node: cache
+    /// invalidation, and rate-limit counters. Unset: a single node (or nodes that converge through short cache lifetimes).
+    /// </summary>
+    public string? Redis { get; set; }
+
     /// <summary>The data directory as an absolute path.</summary>
     public string DataDirectoryFullPath => Path.GetFullPath(DataDirectory);
 }
