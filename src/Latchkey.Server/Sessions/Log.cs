@@ -20,4 +20,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Logout delivery pass failed; retrying at the next poll")]
     public static partial void PassFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "User {UserId} signed out everywhere ({Reason}): {Sessions} sessions ended, {Tokens} OIDC tokens revoked")]
+    public static partial void RevokedAll(ILogger logger, Guid userId, string reason, int sessions, long tokens);
 }

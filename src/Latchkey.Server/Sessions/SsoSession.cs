@@ -63,6 +63,27 @@ public static class SsoSessionEndReasons
     public const string UserDisabled = "user-disabled";
     public const string PasswordChanged = "password-changed";
 
+    /// <summary>The password was reset through a mailed link or by an administrator.</summary>
+    public const string PasswordReset = "password-reset";
+
+    /// <summary>An administrator reset the user's second factors.</summary>
+    public const string MfaReset = "mfa-reset";
+
+    /// <summary>The user was deleted; sessions end (and logouts are sent) before the rows go.</summary>
+    public const string UserDeleted = "user-deleted";
+
+    /// <summary>The user ended it from their session list.</summary>
+    public const string EndedByUser = "ended-by-user";
+
+    /// <summary>An administrator ended it.</summary>
+    public const string EndedByAdmin = "ended-by-admin";
+
+    /// <summary>No request within the idle timeout.</summary>
+    public const string IdleTimeout = "idle-timeout";
+
+    /// <summary>Older than its absolute lifetime.</summary>
+    public const string Expired = "expired";
+
     /// <summary>Another user signed in in the same browser.</summary>
     public const string Replaced = "replaced";
 }

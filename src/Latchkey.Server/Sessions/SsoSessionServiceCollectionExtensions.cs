@@ -20,6 +20,7 @@ public static class SsoSessionServiceCollectionExtensions
         services.TryAddScoped<IOidcLogoutClients, OpenIddictLogoutClients>();
         services.TryAddScoped<SsoSessionRegistry>();
         services.TryAddScoped<LatchkeySignIn>();
+        services.TryAddScoped<UserSessionRevoker>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ISingleLogoutChannel, OidcBackChannelLogout>());
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<CookieAuthenticationOptions>, SsoSessionCookieValidation>());

@@ -20,6 +20,9 @@ internal sealed class SessionTestEndpoints : IStartupFilter
     public const string ClaimsPath = "/_test/claims";
     public const string LegacySignInPath = "/_test/legacy-sign-in";
 
+    /// <summary>Signs the current user in again through <c>LatchkeySignIn</c> with the methods in <c>?amr=a,b</c>, as a second factor would.</summary>
+    public const string StepUpPath = "/_test/step-up";
+
     public static void Register(IServiceCollection services) => services.AddSingleton<IStartupFilter, SessionTestEndpoints>();
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
@@ -40,6 +43,17 @@ internal sealed class SessionTestEndpoints : IStartupFilter
                 var users = context.RequestServices.GetRequiredService<UserManager<LatchkeyUser>>();
                 var user = await users.FindByNameAsync(context.Request.Query["user"].ToString());
                 await context.RequestServices.GetRequiredService<LatchkeySignInManager>().SignInAsync(user!, isPersistent: false);
+                return;
+            }
+
+            if (context.Request.Path == StepUpPath)
+            {
+                var result = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+                var users = context.RequestServices.GetRequiredService<UserManager<LatchkeyUser>>();
+                var user = await users.GetUserAsync(result.Principal!);
+                context.User = result.Principal!;
+                var methods = context.Request.Query["amr"].ToString().Split(',');
+                await context.RequestServices.GetRequiredService<Latchkey.Server.Sessions.LatchkeySignIn>().SignInAsync(user!, methods, isPersistent: false);
                 return;
             }
 

@@ -42,14 +42,14 @@ public sealed class UserAdministration(
     RoleManager<IdentityRole<Guid>> roles,
     LatchkeyDbContext db,
     TimeProvider time,
-    SsoSessionRegistry? sessions = null)
+    UserSessionRevoker? revoker = null)
 {
     public static UserAdministration From(IServiceProvider services) => new(
         services.GetRequiredService<UserManager<LatchkeyUser>>(),
         services.GetRequiredService<RoleManager<IdentityRole<Guid>>>(),
         services.GetRequiredService<LatchkeyDbContext>(),
         services.GetService<TimeProvider>() ?? TimeProvider.System,
-        services.GetService<SsoSessionRegistry>());
+        services.GetService<UserSessionRevoker>());
 
     public async Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct)
     {
@@ -197,12 +197,13 @@ public sealed class UserAdministration(
         return updated;
     }
 
-    // Hosts without sessions registered (none today) simply skip this; the security stamp still ends cookies within a minute.
+    // Ends every session (with single logout) and revokes the user's OIDC tokens. Hosts without sessions
+    // registered (none today) skip this; the security stamp still ends cookies within a minute.
     private async Task EndSessionsAsync(LatchkeyUser user, string reason)
     {
-        if (sessions is not null)
+        if (revoker is not null)
         {
-            await sessions.EndAllForUserAsync(user.Id, reason, exceptSessionId: null, CancellationToken.None);
+            await revoker.RevokeAllAsync(user.Id, reason, exceptSessionId: null, CancellationToken.None);
         }
     }
 
