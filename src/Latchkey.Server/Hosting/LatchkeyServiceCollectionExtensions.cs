@@ -1,6 +1,6 @@
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Audit;
 using Latchkey.Server.Oidc;
-using Latchkey.Server.Scaling;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.SimpleSso;
 using Latchkey.Server.Storage;
@@ -51,7 +51,7 @@ public static class LatchkeyServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LatchkeyOptions>, LatchkeyOptionsValidator>());
 
         services.AddLatchkeyStorage();
-        services.AddLatchkeyScaling();
+        services.AddLatchkeyAudit();
         services.AddLatchkeyAccounts();
         services.AddLatchkeySimpleSso();
         services.AddLatchkeyOidcStores();
