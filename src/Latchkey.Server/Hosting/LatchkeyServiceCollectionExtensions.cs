@@ -1,6 +1,7 @@
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Oidc;
+using Latchkey.Server.Scaling;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.SimpleSso;
 using Latchkey.Server.Storage;
@@ -52,6 +53,7 @@ public static class LatchkeyServiceCollectionExtensions
 
         services.AddLatchkeyStorage();
         services.AddLatchkeyAudit();
+        services.AddLatchkeyScaling();
         services.AddLatchkeyAccounts();
         services.AddLatchkeySimpleSso();
         services.AddLatchkeyOidcStores();
