@@ -1,3 +1,5 @@
+using Latchkey.Server.Mail;
+
 namespace Latchkey.Server.Hosting;
 
 /// <summary>The <c>Latchkey</c> configuration section. Validated at startup by <see cref="LatchkeyOptionsValidator"/>.</summary>
@@ -17,6 +19,8 @@ public sealed class LatchkeyOptions
     public LatchkeyBootstrapOptions Bootstrap { get; set; } = new();
 
     public LatchkeyForwardedHeadersOptions ForwardedHeaders { get; set; } = new();
+
+    public LatchkeyMailOptions Mail { get; set; } = new();
 
     /// <summary>
     /// StackExchange.Redis connection string (e.g. <c>redis:6379,password=...</c>) shared by every node: cache

@@ -1,4 +1,5 @@
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Mail;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Oidc;
 using Latchkey.Server.Scaling;
@@ -58,6 +59,7 @@ public static class LatchkeyServiceCollectionExtensions
         services.AddLatchkeySimpleSso();
         services.AddLatchkeyOidcStores();
         services.AddLatchkeySessions();
+        services.AddLatchkeyMail();
         return services;
     }
 }

@@ -128,6 +128,17 @@ public class LatchkeyServerFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>Points <c>Latchkey:Mail</c> at <paramref name="sink"/> (plain SMTP on 127.0.0.1); call before the server starts.</summary>
+    public LatchkeyServerFactory WithSmtpSink(SmtpSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        _settings["Latchkey:Mail:SmtpHost"] = "127.0.0.1";
+        _settings["Latchkey:Mail:SmtpPort"] = sink.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _settings["Latchkey:Mail:UseTls"] = "None";
+        _settings["Latchkey:Mail:From"] = "Latchkey <sso@latchkey.test>";
+        return this;
+    }
+
     /// <summary>Replaces or adds services after the app's own registrations; call before the server starts.</summary>
     public LatchkeyServerFactory WithServices(Action<IServiceCollection> configure)
     {
