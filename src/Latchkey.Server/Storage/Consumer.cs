@@ -19,5 +19,18 @@ public sealed class Consumer
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>This app requires a multi-factor session: a single-factor session is stepped up before it gets a login.</summary>
+    public bool RequireMfa { get; set; }
+
+    /// <summary>Tighter than the global session lifetime: a session authenticated longer ago than this must sign in again before this app gets a login.</summary>
+    public TimeSpan? MaxSessionAge { get; set; }
+
+    /// <summary>
+    /// Latchkey's single-logout extension (clients built on <c>Latchkey.Client.AspNetCore</c> only): where the server POSTs a
+    /// signed logout notice when a session this consumer took part in ends. Must lie under <see cref="RedirectOrigins"/>.
+    /// Setting it also adds <c>sso_session</c> to verify answers, which django-simple-sso clients cannot digest.
+    /// </summary>
+    public string? BackChannelLogoutUrl { get; set; }
+
     public List<ConsumerKey> Keys { get; set; } = [];
 }

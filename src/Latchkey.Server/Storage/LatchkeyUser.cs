@@ -13,4 +13,7 @@ public sealed class LatchkeyUser : IdentityUser<Guid>
     public bool IsActive { get; set; } = true;
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The user's own MFA setting (an administrator's "force enrolment" sets Required); see <c>Accounts/Mfa/MfaPolicy</c>.</summary>
+    public Latchkey.Server.Accounts.Mfa.MfaRequirement MfaRequirement { get; set; }
 }

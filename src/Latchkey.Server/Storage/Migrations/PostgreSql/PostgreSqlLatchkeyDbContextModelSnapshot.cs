@@ -23,6 +23,76 @@ namespace Latchkey.Server.Storage.Migrations.PostgreSql
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.EmailOneTimeCode", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("AttemptsLeft")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("MfaEmailCodes", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.RecoveryCode", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId", "CodeHash")
+                        .IsUnique();
+
+                    b.ToTable("MfaRecoveryCodes", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.TotpAuthenticator", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("EnabledAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("LastUsedTimeStep")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ProtectedSecret")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("MfaTotpAuthenticators", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Server.Audit.AuditArchiveCheckpoint", b =>
                 {
                     b.Property<long>("LastSequence")
@@ -350,6 +420,9 @@ namespace Latchkey.Server.Storage.Migrations.PostgreSql
                         .IsRequired()
                         .HasColumnType("text[]");
 
+                    b.Property<bool>("RequireMfa")
+                        .HasColumnType("boolean");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
@@ -434,6 +507,9 @@ namespace Latchkey.Server.Storage.Migrations.PostgreSql
 
                     b.Property<DateTimeOffset?>("LockoutEnd")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("MfaRequirement")
+                        .HasColumnType("integer");
 
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
@@ -885,6 +961,33 @@ namespace Latchkey.Server.Storage.Migrations.PostgreSql
                     b.HasIndex("ApplicationId", "Status", "Subject", "Type");
 
                     b.ToTable("OpenIddictTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.EmailOneTimeCode", b =>
+                {
+                    b.HasOne("Latchkey.Server.Storage.LatchkeyUser", null)
+                        .WithOne()
+                        .HasForeignKey("Latchkey.Server.Accounts.Mfa.EmailOneTimeCode", "UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.RecoveryCode", b =>
+                {
+                    b.HasOne("Latchkey.Server.Storage.LatchkeyUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.TotpAuthenticator", b =>
+                {
+                    b.HasOne("Latchkey.Server.Storage.LatchkeyUser", null)
+                        .WithOne()
+                        .HasForeignKey("Latchkey.Server.Accounts.Mfa.TotpAuthenticator", "UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Latchkey.Server.Sessions.LogoutDelivery", b =>

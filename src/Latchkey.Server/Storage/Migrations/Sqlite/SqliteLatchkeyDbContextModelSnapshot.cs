@@ -17,6 +17,76 @@ namespace Latchkey.Server.Storage.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.EmailOneTimeCode", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("AttemptsLeft")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("MfaEmailCodes", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.RecoveryCode", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CodeHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId", "CodeHash")
+                        .IsUnique();
+
+                    b.ToTable("MfaRecoveryCodes", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.TotpAuthenticator", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("EnabledAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastUsedTimeStep")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProtectedSecret")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("MfaTotpAuthenticators", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Server.Audit.AuditArchiveCheckpoint", b =>
                 {
                     b.Property<long>("LastSequence")
@@ -344,6 +414,9 @@ namespace Latchkey.Server.Storage.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("RequireMfa")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
@@ -427,6 +500,9 @@ namespace Latchkey.Server.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<long?>("LockoutEnd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MfaRequirement")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("NormalizedEmail")
@@ -873,6 +949,33 @@ namespace Latchkey.Server.Storage.Migrations.Sqlite
                     b.HasIndex("ApplicationId", "Status", "Subject", "Type");
 
                     b.ToTable("OpenIddictTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.EmailOneTimeCode", b =>
+                {
+                    b.HasOne("Latchkey.Server.Storage.LatchkeyUser", null)
+                        .WithOne()
+                        .HasForeignKey("Latchkey.Server.Accounts.Mfa.EmailOneTimeCode", "UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.RecoveryCode", b =>
+                {
+                    b.HasOne("Latchkey.Server.Storage.LatchkeyUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Server.Accounts.Mfa.TotpAuthenticator", b =>
+                {
+                    b.HasOne("Latchkey.Server.Storage.LatchkeyUser", null)
+                        .WithOne()
+                        .HasForeignKey("Latchkey.Server.Accounts.Mfa.TotpAuthenticator", "UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Latchkey.Server.Sessions.LogoutDelivery", b =>
