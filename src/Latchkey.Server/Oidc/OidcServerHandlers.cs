@@ -117,6 +117,53 @@ public static class OidcServerHandlers
         }
     }
 
+    /// <summary>
+    /// OpenIddict answers every failed request validation on its own error page, even when the request named a
+    /// known client and one of its registered redirect URIs. RFC 6749 §4.1.2.1 says only an invalid client or
+    /// redirect URI must stay here; every other error (missing PKCE, unsupported response_type, bad scope...)
+    /// goes back to the client, which can then tell its user something useful. This re-checks client and
+    /// redirect URI itself (exact match against the registration) before redirecting, so a request that
+    /// failed on either still gets the error page. State and iss are attached by OpenIddict's later handlers.
+    /// </summary>
+    public sealed class RedirectValidationErrorsToClient(IOpenIddictApplicationManager applications)
+        : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
+    {
+        public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+            OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
+                .UseScopedHandler<RedirectValidationErrorsToClient>()
+                // After OpenIddict decided (not) to redirect, before it attaches state and iss.
+                .SetOrder(OpenIddictServerHandlers.Authentication.InferResponseMode.Descriptor.Order + 500)
+                .SetType(OpenIddictServerHandlerType.Custom)
+                .Build();
+
+        public async ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
+        {
+            var request = context.Request;
+            if (!string.IsNullOrEmpty(context.RedirectUri) || string.IsNullOrEmpty(context.Response.Error) || request is null
+                || string.IsNullOrEmpty(request.ClientId) || string.IsNullOrEmpty(request.RedirectUri)
+                || !Uri.TryCreate(request.RedirectUri, UriKind.Absolute, out var redirectUri) || !string.IsNullOrEmpty(redirectUri.Fragment))
+            {
+                return;
+            }
+
+            var application = await applications.FindByClientIdAsync(request.ClientId, context.CancellationToken);
+            if (application is null
+                || !await applications.HasPermissionAsync(application, Permissions.Endpoints.Authorization, context.CancellationToken)
+                || !await applications.ValidateRedirectUriAsync(application, request.RedirectUri, context.CancellationToken))
+            {
+                return;
+            }
+
+            context.RedirectUri = request.RedirectUri;
+            context.ResponseMode = request.ResponseMode switch
+            {
+                ResponseModes.Query or ResponseModes.Fragment or ResponseModes.FormPost => request.ResponseMode,
+                // An unknown or missing mode: the default of the response type asked for (RFC 6749 §4.2.2.1: fragment for tokens).
+                _ => request.HasResponseType(ResponseTypes.Token) || request.HasResponseType(ResponseTypes.IdToken) ? ResponseModes.Fragment : ResponseModes.Query,
+            };
+        }
+    }
+
     private static class PkceRules
     {
         public const string Description = "The 'code_challenge' parameter (S256) is required for public clients.";

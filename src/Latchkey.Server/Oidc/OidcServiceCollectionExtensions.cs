@@ -83,7 +83,9 @@ public static class OidcServiceCollectionExtensions
                 server.AddEventHandler(OidcServerHandlers.RequirePkceForPublicClients.Descriptor)
                     .AddEventHandler(OidcServerHandlers.RequirePkceForPublicPushedClients.Descriptor)
                     .AddEventHandler(OidcServerHandlers.AdvertiseLogoutSupport.Descriptor)
-                    .AddEventHandler(OidcServerHandlers.AllowFormPostScript.Descriptor);
+                    .AddEventHandler(OidcServerHandlers.AllowFormPostScript.Descriptor)
+                    .AddEventHandler(OidcServerHandlers.RedirectValidationErrorsToClient.Descriptor)
+                    .AddEventHandler(SessionBoundRefreshTokens.Descriptor);
 
                 server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
@@ -107,6 +109,8 @@ public static class OidcServiceCollectionExtensions
                 server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
                 // A session holds one account, so there is nothing to select: don't advertise what we can't honour.
                 server.PromptValues.Remove(PromptValues.SelectAccount);
+                // Clients cannot register a JWKS (yet), so no client assertion could ever validate: don't advertise one.
+                server.ClientAuthenticationMethods.Remove(ClientAuthenticationMethods.PrivateKeyJwt);
                 server.UseReferenceAccessTokens = oidc.UseReferenceAccessTokens;
                 server.AccessTokenLifetime = oidc.AccessTokenLifetime;
                 server.IdentityTokenLifetime = oidc.IdentityTokenLifetime;

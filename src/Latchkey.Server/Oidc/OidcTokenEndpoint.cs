@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore;
+using Latchkey.Server.Sessions;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
@@ -53,6 +54,13 @@ internal static class OidcTokenEndpoint
             if (granted is null)
             {
                 return Error(Errors.InvalidGrant, "The grant is no longer valid.");
+            }
+
+            // Resolved here, not injected: the client-credentials path above must not pay for building it.
+            if (request.IsRefreshTokenGrantType() && SessionBoundRefreshTokens.IsSessionBound(granted, out var sessionId)
+                && await http.RequestServices.GetRequiredService<SsoSessionRegistry>().FindActiveAsync(sessionId, ct) is null)
+            {
+                return Error(Errors.InvalidGrant, "The sign-in session this refresh token belongs to has ended (request offline_access for a token that outlives it).");
             }
 
             var user = await OidcUsers.FindActiveAsync(users, granted.GetClaim(Claims.Subject));

@@ -246,13 +246,17 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
         var web = await _host.CreateClientAsync("web");
         var browser = await _host.SignInAsync();
 
-        // Validation failures are answered by OpenIddict on its own error page, not redirected.
+        // Known client, registered redirect_uri: the error goes back to the client (RFC 6749 §4.1.2.1) with state and iss.
         using var noPkce = await browser.GetAsync(AuthorizeUrl(spa, pkce: null));
-        await AssertErrorPageAsync(noPkce, "invalid_request");
-        Assert.Contains("code_challenge", await noPkce.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var refused = RedirectParameters(noPkce, spa);
+        Assert.Equal("invalid_request", refused["error"]);
+        Assert.Contains("code_challenge", refused["error_description"], StringComparison.Ordinal);
+        Assert.Equal("state-123", refused["state"]);
+        Assert.Equal("http://localhost/", refused["iss"]);
+        Assert.False(refused.ContainsKey("code"));
 
         using var plain = await browser.GetAsync(AuthorizeUrl(web, pkce: null, extra: [("code_challenge", new string('a', 43)), ("code_challenge_method", "plain")]));
-        await AssertErrorPageAsync(plain, "invalid_request");
+        Assert.Equal("invalid_request", RedirectParameters(plain, web)["error"]);
 
         // A confidential client may still omit PKCE (it authenticates at the token endpoint).
         var code = await _host.GetCodeAsync(browser, web, pkce: null);
@@ -278,10 +282,17 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
         var client = await _host.CreateClientAsync("web");
         var browser = await _host.SignInAsync();
 
+        // Returned to the client in the fragment, the default response mode of these response types.
         foreach (var responseType in new[] { "token", "id_token", "code id_token", "id_token token" })
         {
             using var response = await browser.GetAsync(AuthorizeUrl(client, Pkce.Create(), extra: ("response_type", responseType)));
-            await AssertErrorPageAsync(response, "unsupported_response_type");
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            var location = response.Headers.Location!;
+            Assert.StartsWith(client.RedirectUri, location.AbsoluteUri, StringComparison.Ordinal);
+            var fragment = QueryHelpers.ParseQuery(location.Fragment.TrimStart('#'));
+            Assert.Equal("unsupported_response_type", fragment["error"].ToString());
+            Assert.Equal("state-123", fragment["state"].ToString());
+            Assert.False(fragment.ContainsKey("access_token") || fragment.ContainsKey("id_token"));
         }
     }
 

@@ -1,3 +1,4 @@
+using Latchkey.Server.Scaling;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,8 @@ public sealed class SigningKeyStore(
     IDataProtectionProvider dataProtection,
     TimeProvider time,
     IOptions<SigningKeyOptions> options,
-    IOptions<LatchkeyOidcOptions> lifetimes)
+    IOptions<LatchkeyOidcOptions> lifetimes,
+    IClusterBus clusterBus)
 {
     /// <summary>Signs ID tokens, access tokens and OpenIddict's own tokens; ES256 is published and available.</summary>
     public const string DefaultAlgorithm = SigningKeyAlgorithms.RS256;
@@ -53,6 +55,7 @@ public sealed class SigningKeyStore(
         if (created)
         {
             await db.SaveChangesAsync(ct);
+            await clusterBus.PublishAsync(ClusterChannels.KeysChanged, "created");
         }
 
         return created;
@@ -73,8 +76,11 @@ public sealed class SigningKeyStore(
         var now = time.GetUtcNow();
         var switchAt = now + options.Value.KeyPublishLead;
         var expiresAt = switchAt + RetentionAfterRetirement;
+        // The encryption key (codes, refresh tokens, device codes) rotates with the default signing key, at the
+        // same instant; the old one stays for decryption until everything it protected has expired.
+        string[] replaced = algorithm == DefaultAlgorithm ? [algorithm, SigningKeyAlgorithms.A256KW] : [algorithm];
         var current = await db.Set<SigningKey>()
-            .Where(k => k.Algorithm == algorithm)
+            .Where(k => replaced.Contains(k.Algorithm))
             .ToListAsync(ct);
         foreach (var key in current.Where(k => k.RetiresAt is null || k.RetiresAt > switchAt))
         {
@@ -82,9 +88,17 @@ public sealed class SigningKeyStore(
             key.ExpiresAt = expiresAt;
         }
 
-        var next = SigningKeyMaterial.Create(algorithm, SigningKeyMaterial.Protector(dataProtection), now, switchAt);
+        var protector = SigningKeyMaterial.Protector(dataProtection);
+        var next = SigningKeyMaterial.Create(algorithm, protector, now, switchAt);
         db.Add(next);
+        if (replaced.Length > 1)
+        {
+            db.Add(SigningKeyMaterial.Create(SigningKeyAlgorithms.A256KW, protector, now, switchAt));
+        }
+
         await db.SaveChangesAsync(ct);
+        // Every node (and, from the CLI, every server) publishes the new key now rather than at its next refresh.
+        await clusterBus.PublishAsync(ClusterChannels.KeysChanged, next.Kid);
         return next;
     }
 

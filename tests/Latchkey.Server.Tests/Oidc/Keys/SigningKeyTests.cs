@@ -142,6 +142,44 @@ public sealed class SigningKeyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_encryption_key_rotates_with_the_signing_key_and_the_old_one_still_decrypts_until_it_expires()
+    {
+        var time = _host.Factory.Time!;
+        var client = await AddWebClientAsync(_host, "web");
+        var pkce = Pkce.Create();
+        var (status, body) = await _host.RedeemCodeAsync(client, await _host.GetCodeAsync(await _host.SignInAsync(), client, pkce), pkce);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var oldRefreshToken = body.GetProperty("refresh_token").GetString()!;
+        var oldEncryptionKid = new JsonWebToken(oldRefreshToken).Kid;
+        var before = Assert.Single(await KeyRowsAsync(), k => k.Algorithm == SigningKeyAlgorithms.A256KW);
+        Assert.Equal(before.Kid, oldEncryptionKid);
+        var probe = await AddMachineClientAsync(_host, "probe");
+
+        var next = await _host.Factory.WithScopeAsync(services => services.GetRequiredService<SigningKeyStore>().RotateAsync(SigningKeyAlgorithms.RS256, CancellationToken.None));
+
+        var rows = await KeyRowsAsync();
+        var encryption = rows.Where(k => k.Algorithm == SigningKeyAlgorithms.A256KW).ToList();
+        Assert.Equal(2, encryption.Count);
+        var newEncryption = Assert.Single(encryption, k => k.Kid != before.Kid);
+        Assert.Equal(next.ActivatesAt, newEncryption.ActivatesAt);
+        var retired = Assert.Single(encryption, k => k.Kid == before.Kid);
+        Assert.Equal(next.ActivatesAt, retired.RetiresAt);
+        Assert.True(retired.ExpiresAt >= next.ActivatesAt + TimeSpan.FromHours(2), "kept at least one refresh-token lifetime after the switch");
+
+        // An ES256-only rotation leaves the encryption key alone.
+        await _host.Factory.WithScopeAsync(services => services.GetRequiredService<SigningKeyStore>().RotateAsync(SigningKeyAlgorithms.ES256, CancellationToken.None));
+        Assert.Equal(2, (await KeyRowsAsync()).Count(k => k.Algorithm == SigningKeyAlgorithms.A256KW));
+
+        time.SetUtcNow(next.ActivatesAt + TimeSpan.FromMinutes(1));
+        await EventuallyAsync(async () => new JsonWebToken(await AccessTokenAsync(probe.ClientSecret!, probe.ClientId)).Kid == next.Kid);
+
+        // Encrypted under the old key, decrypted after the switch; its successor is encrypted under the new key.
+        var (refreshed, tokens) = await _host.RefreshAsync(client, oldRefreshToken);
+        Assert.Equal(HttpStatusCode.OK, refreshed);
+        Assert.Equal(newEncryption.Kid, new JsonWebToken(tokens.GetProperty("refresh_token").GetString()!).Kid);
+    }
+
+    [Fact]
     public async Task Id_tokens_are_RS256_by_default_and_ES256_for_clients_registered_with_it()
     {
         var rows = await KeyRowsAsync();
