@@ -22,6 +22,8 @@ public sealed class LatchkeyOptions
 
     public LatchkeyMailOptions Mail { get; set; } = new();
 
+    public Latchkey.Server.Accounts.Passkeys.LatchkeyPasskeyOptions Passkeys { get; set; } = new();
+
     /// <summary>
     /// StackExchange.Redis connection string (e.g. <c>redis:6379,password=...</c>) shared by every node: cache
     /// invalidation, and rate-limit counters. Unset: a single node (or nodes that converge through short cache lifetimes).

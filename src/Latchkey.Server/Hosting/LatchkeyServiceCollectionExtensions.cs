@@ -1,4 +1,5 @@
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Accounts.Passkeys;
 using Latchkey.Server.Mail;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Oidc;
@@ -60,6 +61,7 @@ public static class LatchkeyServiceCollectionExtensions
         services.AddLatchkeyOidcStores();
         services.AddLatchkeySessions();
         services.AddLatchkeyMail();
+        services.AddLatchkeyPasskeys();
         return services;
     }
 }
