@@ -20,6 +20,10 @@
 //
 // Then open http://127.0.0.2:5002/private, sign in on Latchkey, and open http://127.0.0.3:5003/private:
 // the second site signs you in without showing the login form.
+//
+// Single logout: register each app's back-channel URL, e.g.
+//   dotnet run --project src/Latchkey.Server -- consumers update app1 --backchannel-logout-url http://127.0.0.2:5002/sso/backchannel-logout/
+// then "Sign out" on one app signs you out of Latchkey and, within seconds, of the other app too.
 using Latchkey.Client.AspNetCore;
 using Latchkey.Samples.WebApp;
 using Microsoft.AspNetCore.Antiforgery;
@@ -68,8 +72,10 @@ app.MapGet("/private", (HttpContext context, IOptions<SampleOptions> options, IA
 app.MapGet("/logout", (HttpContext context, IOptions<SampleOptions> options, IAntiforgery antiforgery) =>
     SamplePages.ConfirmLogout(context, options.Value, antiforgery));
 
-// Local sign-out only: django-simple-sso has no single logout, so the SSO server session stays.
-app.MapPost("/logout", async (HttpContext context, IAntiforgery antiforgery) =>
+// Against Latchkey: sign out here AND end the SSO session (the browser goes to Latchkey's logout endpoint and comes back
+// to "/"; every other app that took part is told). Against django-simple-sso (Sample:SingleLogout=false): local only.
+// Sessions ended elsewhere arrive at /sso/backchannel-logout/ (register it with --backchannel-logout-url).
+app.MapPost("/logout", async (HttpContext context, IAntiforgery antiforgery, IOptions<SampleOptions> options) =>
 {
     if (!await antiforgery.IsRequestValidAsync(context))
     {
@@ -77,6 +83,12 @@ app.MapPost("/logout", async (HttpContext context, IAntiforgery antiforgery) =>
     }
 
     await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+    if (options.Value.SingleLogout && context.User.Identity?.IsAuthenticated == true)
+    {
+        await context.SignOutAsync(SimpleSsoDefaults.AuthenticationScheme, new AuthenticationProperties { RedirectUri = "/" });
+        return Results.Empty;
+    }
+
     return Results.Redirect("/");
 });
 

@@ -9,6 +9,12 @@ public sealed class SampleOptions
     [Required, MaxLength(64)]
     public string Name { get; set; } = "Sample";
 
+    /// <summary>
+    /// Sign out of the SSO server too (Latchkey's single-logout extension): "Sign out" ends the SSO session, and every app that
+    /// took part is told. Turn off against a django-simple-sso server, which has no logout endpoint.
+    /// </summary>
+    public bool SingleLogout { get; set; } = true;
+
     /// <summary>The name reduced to characters that are safe in a cookie name.</summary>
     public string CookieSafeName => new(Name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
 }

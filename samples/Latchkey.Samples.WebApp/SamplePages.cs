@@ -39,7 +39,9 @@ internal static class SamplePages
     }
 
     public static IResult ConfirmLogout(HttpContext context, SampleOptions sample, IAntiforgery antiforgery) =>
-        Page(sample, "Sign out", "<p>Sign out of " + E(sample.Name) + "? (The SSO server session is not affected.)</p>" + LogoutForm(context, antiforgery));
+        Page(sample, "Sign out", "<p>Sign out of " + E(sample.Name) + (sample.SingleLogout
+            ? "? You will be signed out of the SSO server and every app that uses it.</p>"
+            : "? (The SSO server session is not affected.)</p>") + LogoutForm(context, antiforgery));
 
     private static string LogoutForm(HttpContext context, IAntiforgery antiforgery)
     {

@@ -21,6 +21,11 @@ public static class SimpleSsoAuthenticationBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<SimpleSsoOptions>, SimpleSsoPostConfigureOptions>());
+
+        // Single logout: ended SSO sessions and seen notices live in IDistributedCache (in memory unless the app registers a shared one).
+        builder.Services.AddDistributedMemoryCache();
+        builder.Services.TryAddSingleton<SimpleSsoSessionStore>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>, SimpleSsoSessionValidation>());
         builder.Services.AddOptions<SimpleSsoOptions>(authenticationScheme).ValidateOnStart();
         return builder.AddRemoteScheme<SimpleSsoOptions, SimpleSsoHandler>(authenticationScheme, displayName, configure);
     }

@@ -21,6 +21,12 @@ public static class SimpleSsoClaimTypes
     /// <summary>The server's <c>extra_data</c>, as raw JSON text.</summary>
     public const string ExtraData = Prefix + "extra_data";
 
+    /// <summary>
+    /// The SSO session the login came from (Latchkey single-logout extension; present only when the consumer has a
+    /// back-channel logout URL). A back-channel logout naming it ends every local session carrying it.
+    /// </summary>
+    public const string SsoSession = Prefix + "sso_session";
+
     /// <summary>Value type of claims that hold raw JSON text.</summary>
     public const string JsonValueType = "JSON";
 }

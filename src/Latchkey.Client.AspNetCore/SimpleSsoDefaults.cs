@@ -15,6 +15,9 @@ public static class SimpleSsoDefaults
     /// <summary>The route the SSO server sends the browser back to with <c>access_token</c>.</summary>
     public const string CallbackPath = "/sso/authenticate/";
 
+    /// <summary>Where the server POSTs back-channel logout notices (Latchkey single-logout extension).</summary>
+    public const string BackChannelLogoutPath = "/sso/backchannel-logout/";
+
     /// <summary>Prefix of the per-login correlation cookie; the login's random state completes the name.</summary>
     public const string CorrelationCookiePrefix = ".Latchkey.SimpleSso.Correlation.";
 }

@@ -23,7 +23,7 @@ namespace Latchkey.Client.AspNetCore;
 /// as a same-origin path, and every failure is a 4xx (or 502 when the server misbehaves), never a 500.
 /// </remarks>
 public sealed class SimpleSsoHandler(IOptionsMonitor<SimpleSsoOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-    : RemoteAuthenticationHandler<SimpleSsoOptions>(options, logger, encoder)
+    : RemoteAuthenticationHandler<SimpleSsoOptions>(options, logger, encoder), IAuthenticationSignOutHandler
 {
     private const string StateParameter = "state";
     private const string CorrelationMarker = "N";
@@ -44,6 +44,14 @@ public sealed class SimpleSsoHandler(IOptionsMonitor<SimpleSsoOptions> options, 
         if (Request.Path.Equals(Options.LoginPath) && HttpMethods.IsGet(Request.Method))
         {
             await StartLoginAsync(Single(Request.Query["next"]));
+            return true;
+        }
+
+        if (Options.BackChannelLogoutPath.HasValue && Request.Path.Equals(Options.BackChannelLogoutPath))
+        {
+            var sessions = Context.RequestServices.GetService(typeof(SimpleSsoSessionStore)) as SimpleSsoSessionStore
+                ?? throw new InvalidOperationException("SimpleSsoSessionStore is not registered; use AddSimpleSso.");
+            await new SimpleSsoBackChannelLogoutReceiver(Options, TimeProvider, sessions, Logger).HandleAsync(Context);
             return true;
         }
 
@@ -136,6 +144,26 @@ public sealed class SimpleSsoHandler(IOptionsMonitor<SimpleSsoOptions> options, 
         var properties = new AuthenticationProperties { RedirectUri = LocalRedirect.Sanitize(Single(query["next"])) };
         SimpleSsoLog.SignedIn(Logger, user.Value.Username);
         return HandleRequestResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), properties, Scheme.Name));
+    }
+
+    /// <summary>
+    /// Client-initiated single logout (Latchkey extension): sends the browser to the server's <c>logout/</c> endpoint with a
+    /// signed request naming this login's SSO session, and back to <see cref="AuthenticationProperties.RedirectUri"/> (a local
+    /// path, default <c>/</c>) afterwards. Sign the local cookie out in the same request:
+    /// <c>SignOut(CookieAuthenticationDefaults.AuthenticationScheme, SimpleSsoDefaults.AuthenticationScheme)</c>.
+    /// </summary>
+    public Task SignOutAsync(AuthenticationProperties? properties)
+    {
+        var next = BuildRedirectUri(LocalRedirect.Sanitize(properties?.RedirectUri));
+        var ssoSession = Context.User.FindFirst(SimpleSsoClaimTypes.SsoSession)?.Value;
+        var token = UrlSafeToken.Seal(
+            new ClientLogoutRequest(next, ssoSession).ToJson(),
+            new TimedSigner(Options.PrivateKey),
+            TimeProvider.GetUtcNow() - Options.RequestTimestampBackdate,
+            Options.TimestampEpoch);
+        Response.Headers.CacheControl = "no-store";
+        Response.Redirect(Options.ServerUrl + "logout/" + QueryString.Create(new Dictionary<string, string?> { ["key"] = Options.PublicKey, ["token"] = token }));
+        return Task.CompletedTask;
     }
 
     /// <summary>Checks and deletes the one-time cookie that ties this callback to the browser that started the login.</summary>

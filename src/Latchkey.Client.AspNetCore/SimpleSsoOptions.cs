@@ -63,6 +63,19 @@ public sealed class SimpleSsoOptions : RemoteAuthenticationOptions
     /// </summary>
     public System.Text.Json.JsonElement? UserExtraData { get; set; }
 
+    /// <summary>
+    /// Where the server POSTs signed back-channel logout notices (Latchkey single-logout extension), default
+    /// <c>/sso/backchannel-logout/</c>; register <c>{site}{path}</c> as the consumer's back-channel logout URL
+    /// (<c>latchkey consumers update NAME --backchannel-logout-url ...</c>). Set to an empty path to turn the endpoint off.
+    /// </summary>
+    public PathString BackChannelLogoutPath { get; set; } = SimpleSsoDefaults.BackChannelLogoutPath;
+
+    /// <summary>
+    /// How long an ended SSO session is remembered, so a local session from it is refused. Must be at least as long as
+    /// the local cookie can live (default 30 days).
+    /// </summary>
+    public TimeSpan EndedSessionRetention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>The handler's events; by default failures answer a plain 4xx page.</summary>
     public new SimpleSsoEvents Events
     {
@@ -113,6 +126,16 @@ public sealed class SimpleSsoOptions : RemoteAuthenticationOptions
         else if (LoginPath.Equals(CallbackPath))
         {
             problems.Add($"{nameof(LoginPath)} and {nameof(CallbackPath)} must differ.");
+        }
+
+        if (BackChannelLogoutPath.HasValue && (BackChannelLogoutPath.Equals(CallbackPath) || BackChannelLogoutPath.Equals(LoginPath)))
+        {
+            problems.Add($"{nameof(BackChannelLogoutPath)} must differ from {nameof(CallbackPath)} and {nameof(LoginPath)}.");
+        }
+
+        if (EndedSessionRetention <= TimeSpan.Zero)
+        {
+            problems.Add($"{nameof(EndedSessionRetention)} must be positive.");
         }
 
         if (MaxTokenAge <= TimeSpan.Zero)

@@ -1,4 +1,5 @@
 using Latchkey.Server.Oidc;
+using Latchkey.Server.Sessions;
 using Latchkey.Server.SimpleSso;
 
 namespace Latchkey.Server.Hosting;
@@ -22,6 +23,7 @@ public static class LatchkeyApplicationExtensions
 
         app.MapRazorPages();
         app.MapLatchkeySimpleSso();
+        app.MapLatchkeySessions();
         app.MapLatchkeyOidc();
         return app;
     }

@@ -23,4 +23,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "User {UserId} signed out everywhere ({Reason}): {Sessions} sessions ended, {Tokens} OIDC tokens revoked")]
     public static partial void RevokedAll(ILogger logger, Guid userId, string reason, int sessions, long tokens);
+
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Information, Message = "Session sweep: {TimedOut} timed-out sessions ended, {Sessions} old sessions and {Deliveries} finished logout deliveries deleted")]
+    public static partial void Swept(ILogger logger, int timedOut, int sessions, int deliveries);
+
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "Session sweep failed; retrying at the next tick")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5030, Level = LogLevel.Information, Message = "simple-sso consumer {Consumer} ended SSO session {SessionId}")]
+    public static partial void ClientLogout(ILogger logger, string consumer, Guid sessionId);
+
+    [LoggerMessage(EventId = 5031, Level = LogLevel.Information, Message = "simple-sso logout refused: {Status} {Reason}")]
+    public static partial void ClientLogoutRefused(ILogger logger, int status, string reason);
 }

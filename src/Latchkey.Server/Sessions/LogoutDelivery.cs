@@ -22,6 +22,9 @@ public sealed class LogoutDelivery
     /// <summary>The user id (<c>sub</c>) of the ended session.</summary>
     public string Subject { get; set; } = "";
 
+    /// <summary>The user's name when the session ended, for channels that identify users by name (simple-sso).</summary>
+    public string? SubjectName { get; set; }
+
     /// <summary>The issuer in force when the session ended; null when it ended outside a request and none is configured.</summary>
     public string? Issuer { get; set; }
 

@@ -21,6 +21,9 @@ public sealed class SsoSession
     /// <summary>RFC 8176 method references, e.g. <c>pwd</c>, <c>otp</c>, <c>hwk</c>.</summary>
     public string[] AuthMethods { get; set; } = [];
 
+    /// <summary>"Keep me signed in": a persistent cookie and the longer RememberMe bounds of <see cref="SessionLifetimeOptions"/>.</summary>
+    public bool IsPersistent { get; set; }
+
     public string? IpAddress { get; set; }
 
     public string? UserAgent { get; set; }

@@ -13,7 +13,11 @@ namespace Latchkey.Server.Sessions;
 /// (and deleted) unless its <c>sid</c> names an active session of the same user. Runs before Identity's
 /// security-stamp check, which it chains, so a refused cookie costs no user lookup.
 /// </summary>
-internal sealed class SsoSessionCookieValidation(SsoSessionStateCache cache, TimeProvider time, ILogger<SsoSessionCookieValidation> logger)
+internal sealed class SsoSessionCookieValidation(
+    SsoSessionStateCache cache,
+    TimeProvider time,
+    IOptions<SessionLifetimeOptions> lifetimes,
+    ILogger<SsoSessionCookieValidation> logger)
     : IPostConfigureOptions<CookieAuthenticationOptions>
 {
     /// <summary>LastSeenAt is written at most this often per session.</summary>
@@ -25,6 +29,10 @@ internal sealed class SsoSessionCookieValidation(SsoSessionStateCache cache, Tim
         {
             return;
         }
+
+        // The cookie outlives nothing the server would accept: its own expiry is the longest idle timeout, and the
+        // server-side check below applies the session's real bounds (shorter for a browser-session cookie).
+        options.ExpireTimeSpan = lifetimes.Value.IdleTimeoutFor(persistent: true);
 
         var next = options.Events.OnValidatePrincipal;
         options.Events.OnValidatePrincipal = async context =>
@@ -57,6 +65,14 @@ internal sealed class SsoSessionCookieValidation(SsoSessionStateCache cache, Tim
         }
 
         var now = time.GetUtcNow();
+        if (lifetimes.Value.ExpiryReason(state.CreatedAt, state.LastSeenAt, state.IsPersistent, now) is { } expiry)
+        {
+            // Ended here rather than only refused, so the apps that took part are told and the list shows it ended.
+            await http.RequestServices.GetRequiredService<SsoSessionRegistry>().EndAsync(sessionId, expiry, http.RequestAborted);
+            await RejectAsync(context, expiry);
+            return false;
+        }
+
         if (now - state.LastSeenAt >= LastSeenGranularity)
         {
             await db.Set<SsoSession>().Where(s => s.Id == sessionId && s.EndedAt == null)

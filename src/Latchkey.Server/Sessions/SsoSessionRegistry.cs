@@ -1,3 +1,4 @@
+using Latchkey.Server.Scaling;
 using Latchkey.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,6 +18,7 @@ public sealed class SsoSessionRegistry(
     IOidcLogoutClients oidcClients,
     SingleLogoutIssuer issuer,
     LogoutDeliverySignal deliverySignal,
+    IClusterBus clusterBus,
     IHttpContextAccessor httpContextAccessor,
     ILogger<SsoSessionRegistry> logger)
 {
@@ -27,7 +29,11 @@ public sealed class SsoSessionRegistry(
     public static IReadOnlyList<TimeSpan> RetryDelays { get; } =
         [TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10), TimeSpan.FromHours(1)];
 
-    public async Task<SsoSession> StartAsync(LatchkeyUser user, IReadOnlyList<string> authMethods, HttpContext http, CancellationToken ct)
+    public Task<SsoSession> StartAsync(LatchkeyUser user, IReadOnlyList<string> authMethods, HttpContext http, CancellationToken ct) =>
+        StartAsync(user, authMethods, http, persistent: false, ct);
+
+    /// <param name="persistent">"Keep me signed in": the longer configured bounds apply.</param>
+    public async Task<SsoSession> StartAsync(LatchkeyUser user, IReadOnlyList<string> authMethods, HttpContext http, bool persistent, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(authMethods);
@@ -43,6 +49,7 @@ public sealed class SsoSessionRegistry(
             AuthenticatedAt = now,
             LastSeenAt = now,
             AuthMethods = [.. authMethods.Distinct(StringComparer.Ordinal)],
+            IsPersistent = persistent,
             IpAddress = http.Connection.RemoteIpAddress?.ToString(),
             UserAgent = userAgent.Length == 0 ? null : userAgent[..Math.Min(userAgent.Length, MaxUserAgentLength)],
         };
@@ -58,7 +65,11 @@ public sealed class SsoSessionRegistry(
     /// <c>max_age</c>, a second factor): the session keeps its id and participants, so no app is logged out,
     /// and takes the new authentication time and methods. Null if the session is not active or not the user's.
     /// </summary>
-    public async Task<SsoSession?> ReauthenticateAsync(Guid sessionId, Guid userId, IReadOnlyList<string> authMethods, CancellationToken ct)
+    public Task<SsoSession?> ReauthenticateAsync(Guid sessionId, Guid userId, IReadOnlyList<string> authMethods, CancellationToken ct) =>
+        ReauthenticateAsync(sessionId, userId, authMethods, persistent: false, ct);
+
+    /// <param name="persistent">True turns the session into a "Keep me signed in" one; false keeps what it was (a step-up must not shorten it).</param>
+    public async Task<SsoSession?> ReauthenticateAsync(Guid sessionId, Guid userId, IReadOnlyList<string> authMethods, bool persistent, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(authMethods);
         var session = await db.Set<SsoSession>().SingleOrDefaultAsync(s => s.Id == sessionId && s.UserId == userId && s.EndedAt == null, ct);
@@ -71,6 +82,7 @@ public sealed class SsoSessionRegistry(
         session.AuthenticatedAt = now;
         session.LastSeenAt = now;
         session.AuthMethods = [.. authMethods.Distinct(StringComparer.Ordinal)];
+        session.IsPersistent |= persistent;
         await db.SaveChangesAsync(ct);
         db.Entry(session).State = EntityState.Detached;
         cache.Forget(sessionId);
@@ -158,10 +170,12 @@ public sealed class SsoSessionRegistry(
 
             var session = await db.Set<SsoSession>().AsNoTracking().Include(s => s.Participants).SingleAsync(s => s.Id == sessionId, ct);
             var deliveries = new List<LogoutDelivery>();
+            string? userName = null;
             foreach (var channel in channels)
             {
                 foreach (var target in await channel.PlanAsync(session, session.Participants, ct))
                 {
+                    userName ??= await db.Users.AsNoTracking().Where(u => u.Id == session.UserId).Select(u => u.UserName).FirstOrDefaultAsync(ct);
                     deliveries.Add(new LogoutDelivery
                     {
                         Id = Guid.NewGuid(),
@@ -170,6 +184,7 @@ public sealed class SsoSessionRegistry(
                         ClientId = target.ClientId,
                         Endpoint = target.Endpoint,
                         Subject = session.UserId.ToString("D"),
+                        SubjectName = userName,
                         Issuer = logoutIssuer,
                         CreatedAt = now,
                         NextAttemptAt = now,
@@ -194,6 +209,8 @@ public sealed class SsoSessionRegistry(
             }
 
             cache.Forget(sessionId);
+            // Every node drops its cached "active" at once instead of within its cache lifetime.
+            await clusterBus.PublishAsync(ClusterChannels.SessionEnded, sessionId.ToString("D"));
             Log.Ended(logger, sessionId, reason, deliveries.Count);
             if (deliveries.Count > 0)
             {

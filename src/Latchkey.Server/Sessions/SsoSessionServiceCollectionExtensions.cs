@@ -13,6 +13,8 @@ public static class SsoSessionServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddHttpContextAccessor();
         services.AddMemoryCache();
+        services.AddOptions<SessionLifetimeOptions>().BindConfiguration(SessionLifetimeOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionLifetimeOptions>, SessionLifetimeOptionsValidator>());
         services.TryAddSingleton<SsoSessionStateCache>();
         services.TryAddSingleton<SingleLogoutIssuer>();
         services.TryAddSingleton<LogoutTokenFactory>();
@@ -21,7 +23,9 @@ public static class SsoSessionServiceCollectionExtensions
         services.TryAddScoped<SsoSessionRegistry>();
         services.TryAddScoped<LatchkeySignIn>();
         services.TryAddScoped<UserSessionRevoker>();
+        services.TryAddScoped<AppSessionAge>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ISingleLogoutChannel, OidcBackChannelLogout>());
+        services.TryAddEnumerable(ServiceDescriptor.Scoped<ISingleLogoutChannel, SimpleSsoBackChannelLogout>());
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<CookieAuthenticationOptions>, SsoSessionCookieValidation>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<SecurityStampValidatorOptions>, SsoSessionClaimsPreservation>());
@@ -31,6 +35,19 @@ public static class SsoSessionServiceCollectionExtensions
 
         services.TryAddSingleton<LogoutDeliveryWorker>();
         services.AddHostedService(provider => provider.GetRequiredService<LogoutDeliveryWorker>());
+        services.TryAddSingleton<SsoSessionSweeper>();
+        services.AddHostedService(provider => provider.GetRequiredService<SsoSessionSweeper>());
         return services;
+    }
+
+    /// <summary>Maps the simple-sso client-initiated logout (<c>{base}logout/</c>); called from <c>MapLatchkey</c>.</summary>
+    public static TBuilder MapLatchkeySessions<TBuilder>(this TBuilder app)
+        where TBuilder : IEndpointRouteBuilder
+    {
+        var basePath = app.ServiceProvider.GetRequiredService<Latchkey.Server.SimpleSso.SimpleSsoSettings>().BasePath;
+
+        // GET only: a prefetch or link preview is a GET too, but the token is single-purpose, fresh and signed by the app.
+        app.MapGet(basePath + "logout/", SimpleSsoLogoutEndpoint.HandleAsync).WithName("simple-sso-logout");
+        return app;
     }
 }

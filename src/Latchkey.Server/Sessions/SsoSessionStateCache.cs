@@ -5,7 +5,7 @@ using Microsoft.Extensions.Caching.Memory;
 namespace Latchkey.Server.Sessions;
 
 /// <summary>What the cookie check needs to know about a session.</summary>
-public sealed record SsoSessionState(Guid SessionId, Guid UserId, bool Active, DateTimeOffset LastSeenAt);
+public sealed record SsoSessionState(Guid SessionId, Guid UserId, bool Active, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt, bool IsPersistent);
 
 /// <summary>
 /// Session lookups for the per-request cookie check, remembered for at most <see cref="MaxAge"/> so a
@@ -30,7 +30,7 @@ public sealed class SsoSessionStateCache(IMemoryCache cache, TimeProvider time)
 
         var state = await db.Set<SsoSession>().AsNoTracking()
             .Where(s => s.Id == sessionId)
-            .Select(s => new SsoSessionState(s.Id, s.UserId, s.EndedAt == null, s.LastSeenAt))
+            .Select(s => new SsoSessionState(s.Id, s.UserId, s.EndedAt == null, s.CreatedAt, s.LastSeenAt, s.IsPersistent))
             .SingleOrDefaultAsync(ct);
         Remember(sessionId, state, now);
         return state;

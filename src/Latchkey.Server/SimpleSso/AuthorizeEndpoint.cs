@@ -88,12 +88,14 @@ internal static class AuthorizeEndpoint
         // The access token is born here, when there is a user, and only its hash is kept.
         var accessToken = SimpleSsoTokens.New();
         var accessTokenHash = SimpleSsoHashes.Of(accessToken);
+        var sessionId = authentication.Principal.GetSsoSessionId();
         var bound = await db.SimpleSsoTokens
             .Where(t => t.Id == token.Id && t.UserId == null && t.ExpiresAt > now)
             .ExecuteUpdateAsync(
                 s => s.SetProperty(t => t.UserId, user.Id)
                     .SetProperty(t => t.BoundAt, now)
-                    .SetProperty(t => t.AccessTokenHash, accessTokenHash),
+                    .SetProperty(t => t.AccessTokenHash, accessTokenHash)
+                    .SetProperty(t => t.SessionId, sessionId),
                 context.RequestAborted);
         if (bound != 1)
         {
@@ -105,9 +107,9 @@ internal static class AuthorizeEndpoint
         Log.TokenBound(logger, token.Consumer.Name, user.Id);
 
         // Single logout needs to know which apps this session logged into.
-        if (authentication.Principal.GetSsoSessionId() is { } sessionId)
+        if (sessionId is { } participantSession)
         {
-            await sessions.RecordParticipantAsync(sessionId, SsoProtocols.SimpleSso, token.Consumer.Name, context.RequestAborted);
+            await sessions.RecordParticipantAsync(participantSession, SsoProtocols.SimpleSso, token.Consumer.Name, context.RequestAborted);
         }
 
         var signed = UrlSafeToken.Seal(accessToken, new TimedSigner(privateKey), now);

@@ -92,8 +92,17 @@ internal static class VerifyEndpoint
             return SimpleSsoError.TokenAlreadyUsed;
         }
 
+        // Latchkey's single-logout extension, only for consumers that receive it: a django-simple-sso client
+        // would pass the extra key to its User model and fail the first login of every user.
+        var additional = consumer.BackChannelLogoutUrl is not null && token.SessionId is { } sessionId
+            ? new Dictionary<string, System.Text.Json.JsonElement>
+            {
+                [SingleLogoutProtocol.SessionField] = System.Text.Json.JsonSerializer.SerializeToElement(Sessions.SsoSessionClaimTypes.Format(sessionId)),
+            }
+            : null;
         return (new SimpleSsoUser
         {
+            AdditionalFields = additional,
             Username = user.UserName,
             Email = user.Email ?? "",
             FirstName = user.FirstName,

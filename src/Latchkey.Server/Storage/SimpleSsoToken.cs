@@ -38,6 +38,9 @@ public sealed class SimpleSsoToken
 
     public DateTimeOffset? BoundAt { get; set; }
 
+    /// <summary>The SSO session that bound the token, so verify can name it to a client that receives single logout.</summary>
+    public Guid? SessionId { get; set; }
+
     /// <summary>Set at the first successful verify; the access token is one-time.</summary>
     public DateTimeOffset? ConsumedAt { get; set; }
 }

@@ -20,9 +20,13 @@ public sealed record ClientSettings(
     public const string FrontchannelLogoutUriKey = "frontchannel_logout_uri";
     public const string FrontchannelLogoutSessionRequiredKey = "frontchannel_logout_session_required";
     public const string IdTokenSignedResponseAlgKey = "id_token_signed_response_alg";
+    public const string MaxSessionAgeSecondsKey = "max_session_age_seconds";
 
     /// <summary>"ES256" to have ID tokens signed with the ES256 key; null (default) means RS256.</summary>
     public string? IdTokenSignedResponseAlg { get; init; }
+
+    /// <summary>A session authenticated longer ago than this signs in again before this client gets a code (sessions helper).</summary>
+    public TimeSpan? MaxSessionAge { get; init; }
 
     public static ClientSettings Default { get; } = new(false, null, false, null, false);
 
@@ -38,6 +42,10 @@ public sealed record ClientSettings(
             Bool(properties, FrontchannelLogoutSessionRequiredKey))
         {
             IdTokenSignedResponseAlg = Text(properties, IdTokenSignedResponseAlgKey),
+            MaxSessionAge = properties.TryGetValue(MaxSessionAgeSecondsKey, out var age) && age.ValueKind == JsonValueKind.Number
+                && age.TryGetInt64(out var seconds) && seconds > 0 && seconds <= (long)TimeSpan.MaxValue.TotalSeconds
+                    ? TimeSpan.FromSeconds(seconds)
+                    : null,
         };
     }
 
@@ -51,6 +59,14 @@ public sealed record ClientSettings(
         SetText(FrontchannelLogoutUriKey, FrontchannelLogoutUri);
         SetBool(FrontchannelLogoutSessionRequiredKey, FrontchannelLogoutUri is not null && FrontchannelLogoutSessionRequired);
         SetText(IdTokenSignedResponseAlgKey, IdTokenSignedResponseAlg);
+        if (MaxSessionAge is { } maxSessionAge)
+        {
+            properties[MaxSessionAgeSecondsKey] = JsonSerializer.SerializeToElement((long)maxSessionAge.TotalSeconds);
+        }
+        else
+        {
+            properties.Remove(MaxSessionAgeSecondsKey);
+        }
 
         void SetBool(string key, bool value)
         {

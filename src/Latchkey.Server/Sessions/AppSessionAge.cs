@@ -1,0 +1,41 @@
+using System.Security.Claims;
+using Latchkey.Server.Oidc.Clients;
+using Latchkey.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+
+namespace Latchkey.Server.Sessions;
+
+/// <summary>
+/// Per-app session age limits, tighter than the global lifetime: <see cref="Consumer.MaxSessionAge"/> for simple-sso
+/// consumers, <c>max_session_age_seconds</c> in an OIDC client's settings. "Age" is time since the user last proved who
+/// they are (<c>auth_time</c>), like OIDC <c>max_age</c>: signing in again satisfies it without ending the session.
+/// </summary>
+public sealed class AppSessionAge(LatchkeyDbContext db, IOpenIddictApplicationManager applications, TimeProvider time)
+{
+    /// <summary>The app's limit, or null when it has none (or is unknown).</summary>
+    public async Task<TimeSpan?> MaxAgeAsync(string protocol, string clientId, CancellationToken ct)
+    {
+        switch (protocol)
+        {
+            case SsoProtocols.SimpleSso:
+                return await db.Consumers.AsNoTracking().Where(c => c.Name == clientId).Select(c => c.MaxSessionAge).FirstOrDefaultAsync(ct);
+            case SsoProtocols.Oidc:
+                var application = await applications.FindByClientIdAsync(clientId, ct);
+                return application is null ? null : ClientSettings.Read(await applications.GetPropertiesAsync(application, ct)).MaxSessionAge;
+            default:
+                throw new ArgumentException($"Unknown protocol '{protocol}'.", nameof(protocol));
+        }
+    }
+
+    /// <summary>True when the signed-in user authenticated longer ago than the app allows (or the time is unknown).</summary>
+    public async Task<bool> IsTooOldAsync(string protocol, string clientId, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (await MaxAgeAsync(protocol, clientId, ct) is not { } maxAge)
+        {
+            return false;
+        }
+
+        return user.GetAuthenticationTime() is not { } authenticatedAt || time.GetUtcNow() - authenticatedAt > maxAge;
+    }
+}
