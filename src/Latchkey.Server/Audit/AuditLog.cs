@@ -37,7 +37,7 @@ public sealed class AuditLog(AuditWriter writer, TimeProvider time, IHttpContext
             Event = Cut(record.Event.Trim().ToLowerInvariant(), AuditLimits.Event)!,
             Outcome = record.Outcome,
             ActorId = actorId,
-            ActorName = Cut(actorName ?? (actorId is null ? AuditActors.System : null), AuditLimits.Name),
+            ActorName = Cut(actorName ?? (actorId is null ? AuditAmbientActor.Name ?? AuditActors.System : null), AuditLimits.Name),
             SubjectId = record.SubjectId,
             SubjectName = Cut(record.SubjectName, AuditLimits.Name),
             App = Cut(record.App, AuditLimits.Name),

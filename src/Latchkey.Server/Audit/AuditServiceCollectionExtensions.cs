@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Audit;
 
@@ -8,10 +9,16 @@ public static class AuditServiceCollectionExtensions
     public static IServiceCollection AddLatchkeyAudit(this IServiceCollection services)
     {
         services.AddHttpContextAccessor();
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>());
         services.TryAddSingleton<AuditChainKeys>();
         services.TryAddSingleton<AuditWriter>();
         services.TryAddScoped<IAuditLog, AuditLog>();
         services.TryAddScoped<AuditVerifier>();
+        services.TryAddScoped<AuditQuery>();
+        services.TryAddScoped<AuditArchiver>();
+        // Does nothing unless Latchkey:Audit:Retention is set; CLI hosts never start it.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AuditRetentionService>());
         return services;
     }
 }

@@ -13,9 +13,6 @@ namespace Latchkey.Server.Audit;
 /// </summary>
 public sealed partial class AuditWriter(IServiceScopeFactory scopes, AuditChainKeys keys, ILogger<AuditWriter> logger) : IDisposable, IAsyncDisposable
 {
-    /// <summary>The advisory lock id that serialises chain heads across PostgreSQL nodes ("LKAUDIT1").</summary>
-    public const long PostgreSqlChainLockId = 0x4C4B_4155_4449_5431;
-
     private const int MaxBatch = 256;
     private const int Attempts = 3;
 
@@ -102,14 +99,7 @@ public sealed partial class AuditWriter(IServiceScopeFactory scopes, AuditChainK
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
-        // SQLite: BEGIN IMMEDIATE takes the database write lock, which serialises writers of every process.
-        await using var transaction = await db.Database.BeginTransactionAsync();
-        if (db.Database.IsNpgsql())
-        {
-            // Released at commit or rollback; every node takes it before reading the head.
-            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({PostgreSqlChainLockId})");
-        }
-
+        await using var transaction = await AuditChainLock.BeginAsync(db, CancellationToken.None);
         var (sequence, previousHash) = await ReadHeadAsync(db);
         var (keyId, key) = keys.Current;
         var entries = new List<AuditEntry>(batch.Count);

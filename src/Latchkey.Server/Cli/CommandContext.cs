@@ -21,6 +21,7 @@ internal sealed class CommandContext(CliConsole console, Func<string[], IHost> b
     {
         using var host = buildHost(Configuration);
         await using var scope = host.Services.CreateAsyncScope();
+        using var actor = Audit.AuditAmbientActor.Use(Audit.AuditActors.Cli);
         return await action(scope.ServiceProvider);
     }
 

@@ -13,7 +13,7 @@ public static class LatchkeyCli
 {
     // Decided before System.CommandLine sees anything, so ASP.NET Core switches such as
     // "--urls http://127.0.0.1:5005" never reach a parser that would reject them.
-    private static readonly HashSet<string> CommandNames = ["serve", "migrate", "users", "consumers", "clients", "keys", "--help", "-h", "-?", "--version"];
+    private static readonly HashSet<string> CommandNames = ["serve", "migrate", "users", "consumers", "clients", "keys", "audit", "--help", "-h", "-?", "--version"];
 
     // Host logs go to stderr and only from warnings up, so stdout carries only command output
     // (scripts parse "consumers add --json"). Given first so an operator's own switches win.
@@ -51,6 +51,7 @@ public static class LatchkeyCli
             ConsumersCommands.Create(context),
             ClientsCommands.Create(context),
             KeysCommands.Create(context),
+            AuditCommands.Create(context),
         };
 
         var parsed = root.Parse(tokens);
