@@ -1,3 +1,4 @@
+using Latchkey.Server.Hosting.RateLimiting;
 using Latchkey.Server.Oidc;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.SimpleSso;
@@ -18,6 +19,8 @@ public static class LatchkeyApplicationExtensions
         app.UseMiddleware<SecurityHeadersMiddleware>();
 
         app.UseRouting();
+        // Before authentication: an over-budget request must not cost a password hash (client secrets, cookies).
+        app.UseLatchkeyRateLimiting();
         app.UseAuthentication();
         app.UseAuthorization();
 

@@ -1,3 +1,4 @@
+using Latchkey.Server.Hosting.RateLimiting;
 using Latchkey.Server.Mail;
 
 namespace Latchkey.Server.Hosting;
@@ -21,6 +22,8 @@ public sealed class LatchkeyOptions
     public LatchkeyForwardedHeadersOptions ForwardedHeaders { get; set; } = new();
 
     public LatchkeyMailOptions Mail { get; set; } = new();
+
+    public LatchkeyRateLimitOptions RateLimits { get; set; } = new();
 
     public Latchkey.Server.Accounts.Passkeys.LatchkeyPasskeyOptions Passkeys { get; set; } = new();
 

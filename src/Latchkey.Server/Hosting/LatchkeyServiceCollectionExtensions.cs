@@ -1,5 +1,6 @@
 using Latchkey.Server.Accounts;
 using Latchkey.Server.Accounts.Passkeys;
+using Latchkey.Server.Hosting.RateLimiting;
 using Latchkey.Server.Mail;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Oidc;
@@ -29,6 +30,7 @@ public static class LatchkeyServiceCollectionExtensions
         services.TryAddSingleton(new AdminBootstrapOutput(Console.Out));
 
         services.AddLatchkeyOidc();
+        services.AddLatchkeyRateLimiting();
         services.AddRazorPages();
         services.Configure<RouteOptions>(routes => routes.LowercaseUrls = true);
         services.AddProblemDetails();
