@@ -38,13 +38,12 @@ public static class OidcAuthenticationMethods
 {
     public const string Password = "pwd";
 
-    public const string AcrPassword = "urn:latchkey:pwd";
+    public const string AcrPassword = "urn:latchkey:acr:pwd";
 
-    public const string AcrMultiFactor = "urn:latchkey:mfa";
+    public const string AcrMultiFactor = "urn:latchkey:acr:mfa";
 
-    /// <summary>"mfa" in amr (or more than one factor) means multi-factor; anything else is password-level.</summary>
-    public static string AcrFor(IReadOnlyList<string> methods) =>
-        methods.Contains("mfa") || methods.Distinct(StringComparer.Ordinal).Count() > 1 ? AcrMultiFactor : AcrPassword;
+    /// <summary>"mfa" in amr means multi-factor (the sign-in code adds it whenever two factors were proven); anything else is password-level.</summary>
+    public static string AcrFor(IReadOnlyList<string> methods) => methods.Contains("mfa") ? AcrMultiFactor : AcrPassword;
 }
 
 /// <summary>

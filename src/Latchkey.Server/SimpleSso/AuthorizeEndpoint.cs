@@ -1,3 +1,4 @@
+using Latchkey.Server.Accounts.AppAccess;
 using Latchkey.Server.Consumers;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.Storage;
@@ -19,7 +20,7 @@ internal static class AuthorizeEndpoint
     private const string Name = "authorize";
     private const string LoginPath = "/account/login";
 
-    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, LatchkeyDbContext db, ConsumerRegistry consumers, UserManager<LatchkeyUser> users, TimeProvider time, ILoggerFactory loggers, SsoSessionRegistry sessions)
+    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, LatchkeyDbContext db, ConsumerRegistry consumers, UserManager<LatchkeyUser> users, TimeProvider time, ILoggerFactory loggers, SsoSessionRegistry sessions, AppSignInGate gate)
     {
         var logger = loggers.CreateLogger(typeof(AuthorizeEndpoint));
 
@@ -73,6 +74,15 @@ internal static class AuthorizeEndpoint
         if (user is not { IsActive: true })
         {
             await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.AccessDenied);
+            return;
+        }
+
+        // Per-app policy (MFA step-up or enrolment, session age) before anything is bound; the request token survives the detour.
+        var decision = await gate.CheckAsync(new AppReference(AppProtocols.SimpleSso, token.Consumer.Name), authentication.Principal, context.RequestAborted);
+        if (decision != AppGateDecision.Allow)
+        {
+            var returnUrl = context.Request.PathBase + settings.BasePath + "authorize/?token=" + requestToken;
+            context.Response.Redirect(context.Request.PathBase + AppSignInGate.RedirectFor(decision, returnUrl));
             return;
         }
 

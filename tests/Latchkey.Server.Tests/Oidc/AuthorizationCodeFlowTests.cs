@@ -50,7 +50,7 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
         Assert.Contains("web", idToken.Audiences);
         Assert.True(idToken.TryGetPayloadValue<long>("auth_time", out var authTime) && authTime > 0);
         Assert.Equal(["pwd"], idToken.Claims.Where(c => c.Type == "amr").Select(c => c.Value));
-        Assert.Equal("urn:latchkey:pwd", idToken.GetClaim("acr").Value);
+        Assert.Equal("urn:latchkey:acr:pwd", idToken.GetClaim("acr").Value);
         Assert.Equal("Alice Liddell", idToken.GetClaim("name").Value);
         Assert.Equal("alice", idToken.GetClaim("preferred_username").Value);
         Assert.Equal("alice@example.test", idToken.GetClaim("email").Value);
@@ -313,11 +313,11 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
     {
         var client = await _host.CreateClientAsync("web");
         var pkce = Pkce.Create();
-        var code = await _host.GetCodeAsync(await _host.SignInAsync(), client, pkce, extra: ("acr_values", "urn:latchkey:mfa urn:latchkey:pwd"));
+        var code = await _host.GetCodeAsync(await _host.SignInAsync(), client, pkce, extra: ("acr_values", "urn:latchkey:acr:pwd"));
 
         var (_, body) = await _host.RedeemCodeAsync(client, code, pkce);
 
-        Assert.Equal("urn:latchkey:pwd", ReadJwt(body.GetProperty("id_token").GetString()!).GetClaim("acr").Value);
+        Assert.Equal("urn:latchkey:acr:pwd", ReadJwt(body.GetProperty("id_token").GetString()!).GetClaim("acr").Value);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         "?client_id=web&client_id=other&response_type=code&redirect_uri=https://web.example/callback&scope=openid",
         "?client_id=web&response_type=code&redirect_uri=javascript:alert(1)&scope=openid",
         "?client_id=web&response_type=code&redirect_uri=https://web.example/callback&scope=openid&id_token_hint=" + new string('a', 5000),
-        "?client_id=web&response_type=code&redirect_uri=https://web.example/callback&scope=openid&acr_values=urn:latchkey:mfa&login_hint=" + new string('x', 5000),
+        "?client_id=web&response_type=code&redirect_uri=https://web.example/callback&scope=openid&acr_values=urn:latchkey:acr:mfa&login_hint=" + new string('x', 5000),
     ];
 
     [Theory]

@@ -21,9 +21,13 @@ public sealed record ClientSettings(
     public const string FrontchannelLogoutSessionRequiredKey = "frontchannel_logout_session_required";
     public const string IdTokenSignedResponseAlgKey = "id_token_signed_response_alg";
     public const string MaxSessionAgeSecondsKey = "max_session_age_seconds";
+    public const string RequireMfaKey = "require_mfa";
 
     /// <summary>"ES256" to have ID tokens signed with the ES256 key; null (default) means RS256.</summary>
     public string? IdTokenSignedResponseAlg { get; init; }
+
+    /// <summary>This client requires a multi-factor session (step-up of a single-factor session before a code is issued).</summary>
+    public bool RequireMfa { get; init; }
 
     /// <summary>A session authenticated longer ago than this signs in again before this client gets a code (sessions helper).</summary>
     public TimeSpan? MaxSessionAge { get; init; }
@@ -46,6 +50,7 @@ public sealed record ClientSettings(
                 && age.TryGetInt64(out var seconds) && seconds > 0 && seconds <= (long)TimeSpan.MaxValue.TotalSeconds
                     ? TimeSpan.FromSeconds(seconds)
                     : null,
+            RequireMfa = Bool(properties, RequireMfaKey),
         };
     }
 
@@ -67,6 +72,7 @@ public sealed record ClientSettings(
         {
             properties.Remove(MaxSessionAgeSecondsKey);
         }
+        SetBool(RequireMfaKey, RequireMfa);
 
         void SetBool(string key, bool value)
         {

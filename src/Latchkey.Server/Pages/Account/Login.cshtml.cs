@@ -1,4 +1,6 @@
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Accounts.Mfa;
+using Latchkey.Server.Audit;
 using Latchkey.Server.Hosting;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.Storage;
@@ -7,12 +9,15 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Pages.Account;
 
 /// <summary>
 /// Username/password sign-in. Every failure (unknown user, wrong password, locked out, disabled) gets
 /// the same message and costs one hash verification, so the page does not reveal which it was.
+/// A user who owes a second factor does not get the SSO session here: the password step is parked in a short-lived
+/// cookie (<see cref="PendingSignIns"/>) and the browser goes to the second-factor page.
 /// </summary>
 [AllowAnonymous]
 [PermitCrossOriginFormRedirects]
@@ -21,6 +26,10 @@ public sealed class LoginModel(
     UserManager<LatchkeyUser> userManager,
     LoginTimingEqualizer timingEqualizer,
     LatchkeySignIn signIn,
+    MfaFactors factors,
+    PendingSignIns pendingSignIns,
+    IOptions<LatchkeyOptions> options,
+    IAuditLog audit,
     ILogger<LoginModel> logger) : PageModel
 {
     public const string InvalidCredentialsMessage = "Invalid username or password.";
@@ -38,6 +47,10 @@ public sealed class LoginModel(
     [BindProperty]
     public string? Password { get; set; }
 
+    /// <summary>"Keep me signed in": a persistent cookie and the longer <c>Latchkey:Sessions</c> RememberMe bounds.</summary>
+    [BindProperty]
+    public bool RememberMe { get; set; }
+
     public string? ErrorMessage { get; private set; }
 
     public IActionResult OnGet()
@@ -49,6 +62,7 @@ public sealed class LoginModel(
 
     public async Task<IActionResult> OnPostAsync()
     {
+        var ct = HttpContext.RequestAborted;
         var username = Username?.Trim();
         var password = Password ?? "";
         Password = null;
@@ -62,6 +76,8 @@ public sealed class LoginModel(
         {
             timingEqualizer.SpendVerification(password);
             logger.LogInformation("Sign-in failed: unknown user.");
+            // The typed name is kept out of the record: users paste passwords into the username field.
+            await AuditFailureAsync(null, MfaAuditEvents.Reasons.UnknownUser, ct);
             return Fail();
         }
 
@@ -73,9 +89,7 @@ public sealed class LoginModel(
             result = await signInManager.CheckPasswordSignInAsync(user, password, lockoutOnFailure: true);
             if (result.Succeeded)
             {
-                await signIn.SignInAsync(user, ["pwd"], isPersistent: false);
-                logger.LogInformation("User {UserId} signed in.", user.Id);
-                return Redirect(SafeReturnUrl(ReturnUrl));
+                return await CompletePasswordStepAsync(user, ct);
             }
         }
         catch (DbUpdateConcurrencyException)
@@ -92,10 +106,44 @@ public sealed class LoginModel(
             timingEqualizer.SpendVerification(password);
         }
 
-        logger.LogInformation("Sign-in failed for user {UserId}: {Reason}.", user.Id,
-            result.IsLockedOut ? "locked out" : result.IsNotAllowed ? "not allowed" : result.RequiresTwoFactor ? "two-factor required" : "wrong password");
+        var reason = result.IsLockedOut ? MfaAuditEvents.Reasons.LockedOut
+            : result.IsNotAllowed ? MfaAuditEvents.Reasons.Disabled
+            : MfaAuditEvents.Reasons.WrongPassword;
+        logger.LogInformation("Sign-in failed for user {UserId}: {Reason}.", user.Id, reason);
+        await AuditFailureAsync(user, reason, ct);
         return Fail();
     }
+
+    // The password was right. Either the sign-in is complete, or a second factor is owed (an enrolled factor, or a policy that
+    // requires MFA and a factor the user can use), or the user must enrol first (policy requires MFA, nothing to use yet).
+    private async Task<IActionResult> CompletePasswordStepAsync(LatchkeyUser user, CancellationToken ct)
+    {
+        var returnUrl = SafeReturnUrl(ReturnUrl);
+        var userFactors = await factors.GetAsync(user, ct);
+        var required = MfaPolicy.RequiredForUser(options.Value.Mfa.PolicyKind, user.MfaRequirement);
+        if (userFactors.HasEnrolledFactor || (required && userFactors.CanVerify))
+        {
+            pendingSignIns.Issue(HttpContext, user, isPersistent: RememberMe);
+            logger.LogInformation("User {UserId} passed the password step; second factor pending.", user.Id);
+            return Redirect(Accounts.AppAccess.AppSignInGate.VerifyPath + "?returnUrl=" + Uri.EscapeDataString(returnUrl));
+        }
+
+        await signIn.SignInAsync(user, ["pwd"], isPersistent: RememberMe);
+        logger.LogInformation("User {UserId} signed in.", user.Id);
+        await audit.AppendAsync(MfaAuditRecords.For(MfaAuditEvents.SignInSucceeded, AuditOutcome.Success, user,
+            new Dictionary<string, string> { ["amr"] = "pwd" }), ct);
+        if (required)
+        {
+            // Enrolment is the next stop; the gate keeps every app closed to this single-factor session until then.
+            return Redirect(Accounts.AppAccess.AppSignInGate.EnrolPath + "?returnUrl=" + Uri.EscapeDataString(returnUrl));
+        }
+
+        return Redirect(returnUrl);
+    }
+
+    private Task AuditFailureAsync(LatchkeyUser? user, string reason, CancellationToken ct) =>
+        audit.AppendAsync(MfaAuditRecords.For(MfaAuditEvents.SignInFailed, AuditOutcome.Failure, user,
+            new Dictionary<string, string> { ["reason"] = reason }), ct);
 
     private PageResult Fail()
     {

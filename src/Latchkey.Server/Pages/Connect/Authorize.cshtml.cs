@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Latchkey.Server.Accounts.AppAccess;
 using Latchkey.Server.Hosting;
 using Latchkey.Server.Oidc;
 using Latchkey.Server.Storage;
@@ -31,6 +32,7 @@ public sealed class AuthorizeModel(
     OidcPrincipalFactory principals,
     OidcConsents consents,
     OidcSessionLink sessions,
+    AppSignInGate gate,
     IAntiforgery antiforgery,
     TimeProvider time) : PageModel
 {
@@ -88,6 +90,22 @@ public sealed class AuthorizeModel(
             }
 
             return RedirectToLogin(request);
+        }
+
+        // Per-app policy: a client (or this request's acr_values) requiring MFA steps a single-factor session up first.
+        var requestsMfa = (request.AcrValues ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(OidcAuthenticationMethods.AcrMultiFactor);
+        var gateDecision = await gate.CheckAsync(new AppReference(AppProtocols.Oidc, request.ClientId!) { RequestsMfa = requestsMfa }, cookie.Principal!, ct);
+        if (gateDecision != AppGateDecision.Allow)
+        {
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return gateDecision == AppGateDecision.Reauthenticate
+                    ? Error(Errors.LoginRequired, "The user must sign in again.")
+                    : Error(Errors.InteractionRequired, "This client requires multi-factor authentication, which needs the user.");
+            }
+
+            var here = QueryHelpers.AddQueryString(Request.PathBase + Request.Path, OriginalParameters().Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)));
+            return Redirect(Request.PathBase + AppSignInGate.RedirectFor(gateDecision, here));
         }
 
         var subject = user!.Id.ToString("D");
