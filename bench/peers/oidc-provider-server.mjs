@@ -6,8 +6,12 @@
 // JWT access tokens are not stored, so this is oidc-provider's fastest honest configuration for
 // the same kind of token Latchkey issues.
 //
+// For the refresh-token and introspection scenarios it also allows authorization_code + refresh_token,
+// enables introspection, and at start mints one refresh token for a fixed account (as a completed code
+// flow would) — with rotateRefreshToken off, so wrk may present it again and again.
+//
 // Usage: BENCH_CLIENT_ID=... BENCH_CLIENT_SECRET=... node oidc-provider-server.mjs --port 4000
-// Prints "listening <url>" on stdout when ready.
+// Prints "refresh_token <value>" and then "listening <url>" on stdout when ready.
 
 import { generateKeyPairSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -32,15 +36,18 @@ const provider = new Provider(issuer, {
     {
       client_id: clientId,
       client_secret: clientSecret,
-      grant_types: ['client_credentials'],
-      response_types: [],
-      redirect_uris: [],
+      grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/bench/callback'],
       token_endpoint_auth_method: 'client_secret_basic',
     },
   ],
   jwks: { keys: [{ ...signingKey, alg: 'RS256', use: 'sig', kid: 'bench-rs256' }] },
-  scopes: ['api'],
+  scopes: ['api', 'openid', 'offline_access'],
+  rotateRefreshToken: false,
+  findAccount: (ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
   features: {
+    introspection: { enabled: true },
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     resourceIndicators: {
@@ -59,6 +66,15 @@ const provider = new Provider(issuer, {
 });
 
 // Requests are not logged: logging would cost oidc-provider time that Latchkey (at Warning) does not spend.
+const grant = new provider.Grant({ accountId: 'bench-user', clientId });
+grant.addOIDCScope('openid offline_access');
+const grantId = await grant.save();
+const client = await provider.Client.find(clientId);
+const refreshToken = new provider.RefreshToken({
+  accountId: 'bench-user', client, grantId, scope: 'openid offline_access', gty: 'authorization_code', authTime: Math.floor(Date.now() / 1000),
+});
+process.stdout.write(`refresh_token ${await refreshToken.save()}\n`);
+
 provider.listen(port, host, () => {
   process.stdout.write(`listening ${issuer}\n`);
 });

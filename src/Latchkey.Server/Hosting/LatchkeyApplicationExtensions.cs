@@ -1,3 +1,4 @@
+using Latchkey.Server.Accounts.Passkeys;
 using Latchkey.Server.Hosting.RateLimiting;
 using Latchkey.Server.Oidc;
 using Latchkey.Server.Sessions;
@@ -17,6 +18,7 @@ public static class LatchkeyApplicationExtensions
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = _ => StatusCodes.Status500InternalServerError });
         app.UseStatusCodePages();
         app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseLatchkeyStaticFiles();
 
         app.UseRouting();
         // Before authentication: an over-budget request must not cost a password hash (client secrets, cookies).
@@ -28,6 +30,7 @@ public static class LatchkeyApplicationExtensions
         app.MapLatchkeySimpleSso();
         app.MapLatchkeySessions();
         app.MapLatchkeyOidc();
+        app.MapLatchkeyPasskeys();
         return app;
     }
 }
