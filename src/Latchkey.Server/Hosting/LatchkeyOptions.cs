@@ -21,6 +21,8 @@ public sealed class LatchkeyOptions
 
     public LatchkeyForwardedHeadersOptions ForwardedHeaders { get; set; } = new();
 
+    public Latchkey.Server.Accounts.Mfa.LatchkeyMfaOptions Mfa { get; set; } = new();
+
     public LatchkeyMailOptions Mail { get; set; } = new();
 
     public LatchkeyRateLimitOptions RateLimits { get; set; } = new();

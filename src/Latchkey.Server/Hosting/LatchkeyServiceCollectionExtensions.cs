@@ -1,4 +1,5 @@
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Accounts.Mfa;
 using Latchkey.Server.Accounts.Passkeys;
 using Latchkey.Server.Hosting.RateLimiting;
 using Latchkey.Server.Mail;
@@ -62,6 +63,7 @@ public static class LatchkeyServiceCollectionExtensions
         services.AddLatchkeySimpleSso();
         services.AddLatchkeyOidcStores();
         services.AddLatchkeySessions();
+        services.AddLatchkeyMfa();
         services.AddLatchkeyMail();
         services.AddLatchkeyPasskeys();
         return services;
