@@ -42,8 +42,8 @@ internal static class OidcTokenEndpoint
                 return Error(Errors.InvalidClient, "The client application is unknown.");
             }
 
-            var client = OidcPrincipalFactory.CreateForClient(
-                request.ClientId!, await applications.GetLocalizedDisplayNameAsync(application, ct), request.GetScopes());
+            // The name claim has no destination in a client's token, so no display-name lookup (a JSON parse per request).
+            var client = OidcPrincipalFactory.CreateForClient(request.ClientId!, displayName: null, request.GetScopes());
             return Results.SignIn(client, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
 

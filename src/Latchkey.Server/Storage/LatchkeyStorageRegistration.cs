@@ -16,11 +16,15 @@ public static class LatchkeyStorageRegistration
 {
     public static IServiceCollection AddLatchkeyStorage(this IServiceCollection services)
     {
+        // Options built once per process, not per request scope: building them (UseSqlite/UseNpgsql, warnings
+        // configuration) showed up in the token endpoint's CPU profile. They depend only on singleton options.
         services.AddDbContext<SqliteLatchkeyDbContext>((sp, options) =>
-            options.UseSqlite(ResolveConnectionString(sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value)));
+            options.UseSqlite(ResolveConnectionString(sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value)),
+            optionsLifetime: ServiceLifetime.Singleton);
 
         services.AddDbContext<PostgreSqlLatchkeyDbContext>((sp, options) =>
-            options.UseNpgsql(ResolveConnectionString(sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value)));
+            options.UseNpgsql(ResolveConnectionString(sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value)),
+            optionsLifetime: ServiceLifetime.Singleton);
 
         services.AddScoped<LatchkeyDbContext>(sp =>
             sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value.Storage.ProviderKind switch
