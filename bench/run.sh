@@ -14,7 +14,8 @@
 # Environment: BENCH_CONNECTIONS (16), BENCH_THREADS (1), BENCH_WARMUP / BENCH_DURATION (seconds),
 # BENCH_POSTGRES (base connection string, default Host=127.0.0.1;Port=55432;Username=postgres; "off" skips),
 # BENCH_SESSIONS (100000), BENCH_DJANGO_SIMPLE_SSO (directory holding the django-simple-sso 1.x source:
-# the folder containing the simple_sso package; without it that peer is skipped). Needs root (or wrk
+# the folder containing the simple_sso package; without it that peer is skipped), BENCH_READY_TO_RUN (1 in
+# the full run: publish with ReadyToRun; 0 builds only). Needs root (or wrk
 # already installed), dotnet, node + npm, python3.
 set -euo pipefail
 
@@ -53,9 +54,21 @@ for tool in dotnet node npm curl python3; do command -v "$tool" >/dev/null 2>&1 
 log "installing oidc-provider (npm ci in bench/peers)"
 (cd "$BENCH_DIR/peers" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error </dev/null >&2)
 
-log "building Latchkey (Release)"
-dotnet build "$REPO_ROOT/src/Latchkey.Server/Latchkey.Server.csproj" -c Release -v quiet -nologo </dev/null >&2
-LATCHKEY_DLL="$REPO_ROOT/src/Latchkey.Server/bin/Release/net10.0/latchkey.dll"
+# The full run measures what a deployment runs: a Release publish with ReadyToRun code (start-up without
+# JIT-compiling everything first; crossgen2 comes from the NuGet cache). The smoke run builds only.
+READY_TO_RUN=${BENCH_READY_TO_RUN:-$([ "$MODE" = smoke ] && echo 0 || echo 1)}
+PUBLISH_DIR="$(mktemp -d "${TMPDIR:-/tmp}/latchkey-bench-publish.XXXXXX")"
+trap 'rm -rf "$PUBLISH_DIR"' EXIT
+if [ "$READY_TO_RUN" = 1 ]; then
+  log "publishing Latchkey (Release, ReadyToRun, linux-x64)"
+  dotnet publish "$REPO_ROOT/src/Latchkey.Server/Latchkey.Server.csproj" -c Release -r linux-x64 --self-contained false \
+    -p:PublishReadyToRun=true -o "$PUBLISH_DIR" -v quiet -nologo </dev/null >&2
+  LATCHKEY_DLL="$PUBLISH_DIR/latchkey.dll"
+else
+  log "building Latchkey (Release)"
+  dotnet build "$REPO_ROOT/src/Latchkey.Server/Latchkey.Server.csproj" -c Release -v quiet -nologo </dev/null >&2
+  LATCHKEY_DLL="$REPO_ROOT/src/Latchkey.Server/bin/Release/net10.0/latchkey.dll"
+fi
 [ -f "$LATCHKEY_DLL" ] || die "build output $LATCHKEY_DLL is missing"
 
 # ---------------------------------------------------------------- scratch space and cleanup
@@ -64,7 +77,7 @@ PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
+  rm -rf "$WORK" "$PUBLISH_DIR"
 }
 trap cleanup EXIT
 
@@ -424,7 +437,7 @@ GENERATED="$WORK/generated.md"
   echo
   echo "Machine: $(lscpu | awk -F: '/^Model name/ { gsub(/^ +/, "", $2); print $2 }'), $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM, $(uname -sr);"
   echo ".NET SDK $(dotnet --version), Node $(node --version), $(wrk --version 2>&1 | head -n 1 | awk '{ print "wrk " $2 }'),"
-  echo "oidc-provider $(node -p 'require(process.argv[1]).version' "$BENCH_DIR/peers/node_modules/oidc-provider/package.json"), Latchkey $(git -C "$REPO_ROOT" rev-parse --short HEAD) (Release)."
+  echo "oidc-provider $(node -p 'require(process.argv[1]).version' "$BENCH_DIR/peers/node_modules/oidc-provider/package.json"), Latchkey $(git -C "$REPO_ROOT" rev-parse --short HEAD) (Release$([ "$READY_TO_RUN" = 1 ] && echo ', ReadyToRun'))."
   echo "<!-- bench:end -->"
 } >"$GENERATED"
 python3 - "$DOC" "$GENERATED" <<'PY'
