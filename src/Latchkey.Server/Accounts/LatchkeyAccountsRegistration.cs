@@ -1,6 +1,9 @@
+using Latchkey.Server.Accounts.Lockout;
+using Latchkey.Server.Accounts.PasswordPolicy;
 using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Accounts;
@@ -12,16 +15,14 @@ public static class LatchkeyAccountsRegistration
     {
         services.AddIdentity<LatchkeyUser, IdentityRole<Guid>>(options =>
             {
-                // Length matters; composition rules push users to predictable patterns (NIST SP 800-63B).
-                options.Password.RequiredLength = 8;
+                // All password rules live in LatchkeyPasswordValidator (NIST SP 800-63B: length and a blocklist, no composition rules).
+                options.Password.RequiredLength = 1;
                 options.Password.RequireDigit = false;
                 options.Password.RequireLowercase = false;
                 options.Password.RequireUppercase = false;
                 options.Password.RequireNonAlphanumeric = false;
                 options.Password.RequiredUniqueChars = 1;
 
-                options.Lockout.MaxFailedAccessAttempts = 5;
-                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
                 options.Lockout.AllowedForNewUsers = true;
 
                 options.User.RequireUniqueEmail = false;
@@ -30,7 +31,23 @@ public static class LatchkeyAccountsRegistration
             })
             .AddEntityFrameworkStores<LatchkeyDbContext>()
             .AddDefaultTokenProviders()
+            .AddUserManager<LatchkeyUserManager>()
             .AddSignInManager<LatchkeySignInManager>();
+
+        // Identity's own length check would answer in UTF-16 units and twice; ours counts characters and explains itself.
+        services.RemoveAll<IPasswordValidator<LatchkeyUser>>();
+        services.AddScoped<IPasswordValidator<LatchkeyUser>, LatchkeyPasswordValidator>();
+        services.TryAddSingleton<CommonPasswordList>();
+        services.AddScoped<AccountLockout>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LatchkeyOptions>, AccountSecurityOptionsValidator>());
+
+        services.AddOptions<IdentityOptions>()
+            .Configure<IOptions<LatchkeyOptions>>((identity, latchkey) =>
+            {
+                // Identity reads these where it counts failures itself; the escalation is AccountLockout's.
+                identity.Lockout.MaxFailedAccessAttempts = latchkey.Value.Accounts.Lockout.MaxFailedAttempts;
+                identity.Lockout.DefaultLockoutTimeSpan = latchkey.Value.Accounts.Lockout.BaseDuration;
+            });
 
         services.AddOptions<PasswordHasherOptions>()
             .Configure<IOptions<LatchkeyOptions>>((hasher, latchkey) =>

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Latchkey.Server.Accounts.Lockout;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
@@ -19,7 +20,8 @@ public sealed class LatchkeySignInManager(
     ILogger<SignInManager<LatchkeyUser>> logger,
     IAuthenticationSchemeProvider schemes,
     IUserConfirmation<LatchkeyUser> confirmation,
-    LatchkeyDbContext db)
+    LatchkeyDbContext db,
+    AccountLockout lockout)
     : SignInManager<LatchkeyUser>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
     // Each retry means another writer touched the same user row in between; three covers any honest contention.
@@ -75,23 +77,8 @@ public sealed class LatchkeySignInManager(
     private PasswordVerificationResult Verify(LatchkeyUser user, string? hash, string password) =>
         hash is null ? PasswordVerificationResult.Failed : UserManager.PasswordHasher.VerifyHashedPassword(user, hash, password);
 
-    // One statement, so concurrent failures serialise on the row and none is lost; the lockout rule is Identity's
-    // (reaching the maximum sets the lockout end and restarts the count). Identity's IsLockedOutAsync reads the system
-    // clock, so the lockout end must come from it too. The new concurrency stamp makes racing optimistic writes retry.
-    private async Task CountFailureAsync(LatchkeyUser user)
-    {
-        var maxFailures = Options.Lockout.MaxFailedAccessAttempts;
-        DateTimeOffset? lockoutEnd = DateTimeOffset.UtcNow.Add(Options.Lockout.DefaultLockoutTimeSpan);
-        var stamp = Guid.NewGuid().ToString();
-        var userId = user.Id;
-        await db.Set<LatchkeyUser>()
-            .Where(u => u.Id == userId)
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(u => u.AccessFailedCount, u => u.AccessFailedCount + 1 >= maxFailures ? 0 : u.AccessFailedCount + 1)
-                .SetProperty(u => u.LockoutEnd, u => u.AccessFailedCount + 1 >= maxFailures ? lockoutEnd : u.LockoutEnd)
-                .SetProperty(u => u.ConcurrencyStamp, stamp));
-        await ReloadAsync(user);
-    }
+    // One statement, so concurrent failures serialise on the row and none is lost; the escalating lockout is AccountLockout's.
+    private Task CountFailureAsync(LatchkeyUser user) => lockout.RecordFailureAsync(user);
 
     private async Task ResetFailuresAsync(LatchkeyUser user)
     {

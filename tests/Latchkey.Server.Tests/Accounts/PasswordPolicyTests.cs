@@ -29,15 +29,19 @@ public sealed class PasswordPolicyTests
     }
 
     [Fact]
-    public void Identity_policy_is_lockout_5_for_15_minutes_length_8_no_composition_rules()
+    public void Defaults_are_lockout_after_5_failures_from_one_minute_doubling_to_an_hour_and_length_8_to_256()
     {
         using var services = BuildServices([]);
+        var latchkey = services.GetRequiredService<IOptions<LatchkeyOptions>>().Value.Accounts;
         var identity = services.GetRequiredService<IOptions<IdentityOptions>>().Value;
 
+        Assert.Equal(5, latchkey.Lockout.MaxFailedAttempts);
         Assert.Equal(5, identity.Lockout.MaxFailedAccessAttempts);
-        Assert.Equal(TimeSpan.FromMinutes(15), identity.Lockout.DefaultLockoutTimeSpan);
+        Assert.Equal(TimeSpan.FromMinutes(1), latchkey.Lockout.BaseDuration);
+        Assert.Equal(TimeSpan.FromHours(1), latchkey.Lockout.MaxDuration);
         Assert.True(identity.Lockout.AllowedForNewUsers);
-        Assert.Equal(8, identity.Password.RequiredLength);
+        Assert.Equal(8, latchkey.Password.MinimumLength);
+        Assert.Equal(256, latchkey.Password.MaximumLength);
         Assert.False(identity.Password.RequireDigit || identity.Password.RequireLowercase || identity.Password.RequireUppercase || identity.Password.RequireNonAlphanumeric);
         Assert.False(identity.User.RequireUniqueEmail);
     }
