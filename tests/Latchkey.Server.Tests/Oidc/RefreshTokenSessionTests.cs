@@ -65,6 +65,20 @@ public sealed class RefreshTokenSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_offline_refresh_token_dies_when_the_user_is_signed_out_everywhere()
+    {
+        var (client, refresh, _) = await SignInAsync("openid profile offline_access");
+
+        var revoked = await _host.Factory.WithScopeAsync(services =>
+            services.GetRequiredService<UserSessionRevoker>().RevokeAllAsync(_host.UserId, SsoSessionEndReasons.PasswordChanged, null, CancellationToken.None));
+
+        Assert.True(revoked >= 1, "the browser session ended too");
+        var (status, body) = await _host.RefreshAsync(client, refresh);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_grant", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task A_client_without_the_refresh_token_grant_gets_no_session_bound_refresh_token()
     {
         var client = await _host.CreateClientAsync("web", properties: null);
