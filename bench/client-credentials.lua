@@ -7,6 +7,12 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Accept"] = "application/json"
 wrk.headers["Authorization"] = "Basic " .. assert(os.getenv("BENCH_BASIC"), "BENCH_BASIC is not set")
 
+-- BENCH_DELAY_MS: pause each connection this long after every response (paced load for "p99 at half of peak").
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+if pause > 0 then
+  delay = function() return pause end
+end
+
 -- One machine-readable line for run.sh; wrk's own report is printed above it.
 done = function(summary, latency, requests)
   local e = summary.errors
