@@ -17,6 +17,7 @@ internal static class ClientsCommands
         Show(context),
         Remove(context),
         RotateSecret(context),
+        Update(context),
     };
 
     private static Command Add(CommandContext context)
@@ -47,6 +48,8 @@ internal static class ClientsCommands
         {
             clientId, type, redirectUris, postLogoutUris, grants, scopes, firstParty, displayName, backchannel, frontchannel, idTokenAlgorithm, json,
         };
+        var requireMfa = new Option<bool>("--require-mfa") { Description = "Users need a multi-factor session for this client (single-factor sessions are stepped up)." };
+        command.Options.Add(requireMfa);
         command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {
             var definition = new ClientDefinition(
@@ -62,6 +65,11 @@ internal static class ClientsCommands
                 parsed.GetValue(frontchannel),
                 parsed.GetValue(idTokenAlgorithm));
             var created = await Guarded(() => Registry(services).CreateAsync(definition, ct));
+            if (parsed.GetValue(requireMfa))
+            {
+                await services.GetRequiredService<Latchkey.Server.Accounts.AppAccess.AppMfaSettings>().SetClientAsync(definition.ClientId, requireMfa: true, ct);
+            }
+
             await WriteSecretAsync(context, created, parsed.GetValue(json), "Created client");
             return ExitCodes.Ok;
         }));
@@ -159,6 +167,31 @@ internal static class ClientsCommands
             var id = parsed.GetRequiredValue(clientId);
             var rotated = await Guarded(() => Registry(services).RotateSecretAsync(id, ct)) ?? throw UnknownClient(id);
             await WriteSecretAsync(context, rotated, parsed.GetValue(json), "New secret for client");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary><c>clients update CLIENT_ID --require-mfa true|false</c>.</summary>
+    private static Command Update(CommandContext context)
+    {
+        var clientId = new Argument<string>("client_id") { Description = "The client's client_id." };
+        var requireMfa = new Option<bool?>("--require-mfa") { Description = "true: users need a multi-factor session for this client; false: the user's and global policy decide." };
+        var command = new Command("update", "Change a client's settings.") { clientId, requireMfa };
+        command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
+        {
+            var id = parsed.GetRequiredValue(clientId);
+            if (parsed.GetValue(requireMfa) is not { } require)
+            {
+                throw new CommandFailedException("nothing to update; give --require-mfa true|false.");
+            }
+
+            if (!await services.GetRequiredService<Latchkey.Server.Accounts.AppAccess.AppMfaSettings>().SetClientAsync(id, require, ct))
+            {
+                throw UnknownClient(id);
+            }
+
+            await context.Out.WriteLineAsync($"Client '{id}' {(require ? "requires" : "no longer requires")} MFA.");
             return ExitCodes.Ok;
         }));
         return command;

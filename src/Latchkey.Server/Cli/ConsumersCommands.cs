@@ -17,6 +17,7 @@ internal static class ConsumersCommands
         Show(context),
         RotateKeys(context),
         Remove(context),
+        Update(context),
     };
 
     private static Command Add(CommandContext context)
@@ -29,10 +30,16 @@ internal static class ConsumersCommands
             Arity = ArgumentArity.OneOrMore,
         };
         var json = JsonOption();
-        var command = new Command("add", "Register a consumer; prints its key pair once.") { name, origins, json };
+        var requireMfa = new Option<bool>("--require-mfa") { Description = "Users need a multi-factor session for this consumer (single-factor sessions are stepped up)." };
+        var command = new Command("add", "Register a consumer; prints its key pair once.") { name, origins, json, requireMfa };
         command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {
             var created = await Registry(services).CreateAsync(parsed.GetRequiredValue(name), parsed.GetRequiredValue(origins), ct);
+            if (parsed.GetValue(requireMfa))
+            {
+                await services.GetRequiredService<Latchkey.Server.Accounts.AppAccess.AppMfaSettings>().SetConsumerAsync(created.Name, requireMfa: true, ct);
+            }
+
             await WriteKeysAsync(context, created, parsed.GetValue(json), "Created consumer");
             return ExitCodes.Ok;
         }));
@@ -167,6 +174,31 @@ internal static class ConsumersCommands
             }
 
             await context.Out.WriteLineAsync($"Removed consumer '{consumerName}'.");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary><c>consumers update NAME --require-mfa true|false</c>: settings that do not touch keys or origins.</summary>
+    private static Command Update(CommandContext context)
+    {
+        var name = new Argument<string>("name") { Description = "The consumer's name." };
+        var requireMfa = new Option<bool?>("--require-mfa") { Description = "true: users need a multi-factor session for this consumer; false: the user's and global policy decide." };
+        var command = new Command("update", "Change a consumer's settings.") { name, requireMfa };
+        command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
+        {
+            var consumerName = parsed.GetRequiredValue(name);
+            if (parsed.GetValue(requireMfa) is not { } require)
+            {
+                throw new CommandFailedException("nothing to update; give --require-mfa true|false.");
+            }
+
+            if (!await services.GetRequiredService<Latchkey.Server.Accounts.AppAccess.AppMfaSettings>().SetConsumerAsync(consumerName, require, ct))
+            {
+                throw UnknownConsumer(consumerName);
+            }
+
+            await context.Out.WriteLineAsync($"Consumer '{consumerName}' {(require ? "requires" : "no longer requires")} MFA.");
             return ExitCodes.Ok;
         }));
         return command;

@@ -22,6 +22,7 @@ public static class MfaServiceCollectionExtensions
         services.TryAddScoped<PendingSignIns>();
         services.TryAddScoped<MfaAdministration>();
         services.TryAddScoped<AppSignInGate>();
+        services.TryAddScoped<AppMfaSettings>();
 
         services.TryAddSingleton<MfaTwoFactorMarker>();
         services.Configure<IdentityOptions>(identity =>
