@@ -9,7 +9,7 @@ namespace Latchkey.Server.Scaling;
 /// startup or later, never stops the node: the connection retries in the background, commands fail fast
 /// instead of queueing, and the outage and the recovery are each logged once.
 /// </summary>
-public sealed class LatchkeyRedisConnection : IAsyncDisposable
+public sealed class LatchkeyRedisConnection : IAsyncDisposable, IDisposable
 {
     private readonly ConfigurationOptions _configuration;
     private readonly ILogger<LatchkeyRedisConnection> _logger;
@@ -34,6 +34,9 @@ public sealed class LatchkeyRedisConnection : IAsyncDisposable
 
     /// <summary>True once connected and while the connection holds.</summary>
     public bool IsConnected => _connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully && _connection.Value.Result.IsConnected;
+
+    /// <summary>Starts connecting in the background if nothing has yet.</summary>
+    public void EnsureConnecting() => _ = _connection.Value;
 
     /// <summary>The multiplexer; connected if Redis was reachable within the connect timeout, otherwise still retrying.</summary>
     public Task<ConnectionMultiplexer> GetAsync() => _connection.Value;
@@ -96,4 +99,7 @@ public sealed class LatchkeyRedisConnection : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>For hosts disposed synchronously (CLI commands): same as <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

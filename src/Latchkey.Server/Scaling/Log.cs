@@ -21,4 +21,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6006, Level = LogLevel.Error, Message = "A cluster message handler for {Channel} failed.")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string channel);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Warning, Message = "Reloading OIDC keys after a cluster notification failed; the periodic refresh will retry.")]
+    public static partial void KeyRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Debug, Message = "A shared rate-limit counter could not be read ({Error}); counting on this node for this request.")]
+    public static partial void RateLimitFallback(ILogger logger, string error);
 }

@@ -18,7 +18,6 @@ public sealed class RedisClusterBus : IClusterBus
     private readonly string _nodeId = Guid.NewGuid().ToString("N");
     private readonly SemaphoreSlim _listenLock = new(1, 1);
     private volatile bool _listening;
-    private int _lostSinceListening;
     private ConnectionMultiplexer? _multiplexer;
 
     public RedisClusterBus(LatchkeyRedisConnection redis, ILogger<RedisClusterBus> logger)
@@ -80,8 +79,7 @@ public sealed class RedisClusterBus : IClusterBus
             if (_multiplexer is null)
             {
                 _multiplexer = await _redis.GetAsync();
-                _multiplexer.ConnectionFailed += (_, _) => Interlocked.Exchange(ref _lostSinceListening, 1);
-                _multiplexer.ConnectionRestored += (_, e) => _ = OnRestoredAsync(e.ConnectionType);
+                _multiplexer.ConnectionRestored += (_, _) => _ = OnRestoredAsync();
             }
 
             await _multiplexer.GetSubscriber().SubscribeAsync(WireChannel, (_, value) => OnFrame(value));
@@ -97,14 +95,13 @@ public sealed class RedisClusterBus : IClusterBus
         }
     }
 
-    private async Task OnRestoredAsync(ConnectionType connectionType)
+    private async Task OnRestoredAsync()
     {
         await StartListeningAsync();
-        if (connectionType == ConnectionType.Subscription && Interlocked.Exchange(ref _lostSinceListening, 0) == 1)
-        {
-            // Messages published while we were away are gone for good.
-            _subscriptions.DeliverToAll(ClusterChannels.AllEntries);
-        }
+
+        // Messages published while any of our connections was down may be gone for good. (The failure and
+        // restore events arrive on the thread pool in no guaranteed order, so every restore counts.)
+        _subscriptions.DeliverToAll(ClusterChannels.AllEntries);
     }
 
     private void OnFrame(RedisValue value)

@@ -1,4 +1,5 @@
 using Latchkey.Server.Hosting;
+using Latchkey.Server.Hosting.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,16 @@ public static class ScalingServiceCollectionExtensions
         services.TryAddSingleton<IClusterBus>(sp => IsRedisConfigured(sp)
             ? sp.GetRequiredService<RedisClusterBus>()
             : sp.GetRequiredService<InProcessClusterBus>());
+
+        // Shared counters when Redis is configured; Replace, so it holds whether rate limiting registered its default before or after.
+        services.TryAddSingleton<InMemoryRateLimitPartitionFactory>();
+        services.TryAddSingleton<RedisRateLimitPartitionFactory>();
+        services.Replace(ServiceDescriptor.Singleton<IRateLimitPartitionFactory>(sp => IsRedisConfigured(sp)
+            ? sp.GetRequiredService<RedisRateLimitPartitionFactory>()
+            : sp.GetRequiredService<InMemoryRateLimitPartitionFactory>()));
+
+        // Only hosts that run hosted services (the web server) have caches to keep current; CLI commands just publish.
+        services.AddHostedService<ClusterCacheInvalidation>();
         return services;
     }
 

@@ -7,7 +7,8 @@ namespace Latchkey.Server.Oidc.Clients;
 /// Applications found by client_id, kept for a few seconds across requests so the token endpoint does not
 /// read the application row on every request (OpenIddict's own entity cache lives only for one request).
 /// Entries are read-only snapshots: changes go through <see cref="LatchkeyApplicationManager"/>, which reads
-/// uncached and evicts the entry on this node; other nodes see a change within <see cref="Lifetime"/>.
+/// uncached and evicts the entry on this node and, through <c>client-changed</c> on the cluster bus, on every other node;
+/// without Redis other nodes see a change within <see cref="Lifetime"/>.
 /// Only found applications are cached, so unknown client_ids cannot grow it.
 /// </summary>
 public sealed class ClientApplicationCache(TimeProvider time)
@@ -38,6 +39,9 @@ public sealed class ClientApplicationCache(TimeProvider time)
             _entries.TryRemove(clientId, out _);
         }
     }
+
+    /// <summary>Drops every entry: after a lost cluster connection, or while it is down (so entries live about a second).</summary>
+    public void Clear() => _entries.Clear();
 
     private sealed record Entry(OpenIddictEntityFrameworkCoreApplication<Guid> Application, DateTimeOffset ExpiresAt);
 }

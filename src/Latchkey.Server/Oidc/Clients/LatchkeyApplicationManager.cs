@@ -1,3 +1,4 @@
+using Latchkey.Server.Scaling;
 using OpenIddict.Abstractions;
 using OpenIddict.Core;
 using OpenIddict.EntityFrameworkCore.Models;
@@ -15,7 +16,8 @@ public sealed class LatchkeyApplicationManager(
     IOptionsMonitor<OpenIddictCoreOptions> options,
     IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication<Guid>> store,
     ClientSecretPepper pepper,
-    ClientApplicationCache applications)
+    ClientApplicationCache applications,
+    IClusterBus clusterBus)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication<Guid>>(cache, logger, options, store)
 {
     /// <summary>Served from <see cref="ClientApplicationCache"/> when fresh: the result is shared, read it only.</summary>
@@ -43,12 +45,20 @@ public sealed class LatchkeyApplicationManager(
     {
         await base.UpdateAsync(application, cancellationToken);
         applications.Evict(application.ClientId);
+        if (application.ClientId is not null)
+        {
+            await clusterBus.PublishAsync(ClusterChannels.ClientChanged, application.ClientId);
+        }
     }
 
     public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreApplication<Guid> application, CancellationToken cancellationToken = default)
     {
         await base.DeleteAsync(application, cancellationToken);
         applications.Evict(application.ClientId);
+        if (application.ClientId is not null)
+        {
+            await clusterBus.PublishAsync(ClusterChannels.ClientChanged, application.ClientId);
+        }
     }
 
     protected override async ValueTask<string> ObfuscateClientSecretAsync(string secret, CancellationToken cancellationToken = default)
