@@ -17,4 +17,10 @@ public sealed class LatchkeyPasskeyOptions
 
     /// <summary>How long a registration or sign-in challenge stays usable; each is usable once.</summary>
     public TimeSpan CeremonyLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Adding a passkey needs a sign-in at most this old: a passkey outlives the session, so a borrowed or stolen session must not
+    /// be able to plant one for later.
+    /// </summary>
+    public TimeSpan RegistrationMaxAuthenticationAge { get; set; } = TimeSpan.FromMinutes(15);
 }

@@ -1,11 +1,13 @@
 using Latchkey.Server.Accounts.Mfa;
 using Latchkey.Server.Audit;
+using Latchkey.Server.Hosting;
 using Latchkey.Server.Hosting.RateLimiting;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.Storage;
 using Latchkey.SimpleSso;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Accounts.Passkeys;
 
@@ -37,7 +39,8 @@ public static class PasskeyEndpoints
         return app;
     }
 
-    private static async Task<IResult> BeginRegistrationAsync(HttpContext http, UserManager<LatchkeyUser> users, PasskeyCredentials credentials, PasskeyCeremonies ceremonies)
+    private static async Task<IResult> BeginRegistrationAsync(
+        HttpContext http, UserManager<LatchkeyUser> users, PasskeyCredentials credentials, PasskeyCeremonies ceremonies, TimeProvider time, IOptions<LatchkeyOptions> options)
     {
         if (await PasskeyRequests.CheckAntiforgeryAsync(http) is { } refused)
         {
@@ -49,6 +52,11 @@ public static class PasskeyEndpoints
             return NotSignedIn();
         }
 
+        if (!SignedInRecently(http, time, options))
+        {
+            return ReauthenticationRequired();
+        }
+
         if (await credentials.CountAsync(user.Id, http.RequestAborted) >= PasskeyCeremonies.MaxPasskeysPerUser)
         {
             return PasskeyRequests.Error(PasskeyFailure.TooManyPasskeys);
@@ -58,7 +66,8 @@ public static class PasskeyEndpoints
     }
 
     private static async Task<IResult> CompleteRegistrationAsync(
-        HttpContext http, UserManager<LatchkeyUser> users, PasskeyCredentials credentials, PasskeyCeremonies ceremonies, MfaFactors factors, IAuditLog audit)
+        HttpContext http, UserManager<LatchkeyUser> users, PasskeyCredentials credentials, PasskeyCeremonies ceremonies, MfaFactors factors, IAuditLog audit,
+        TimeProvider time, IOptions<LatchkeyOptions> options)
     {
         var (request, error) = await PasskeyRequests.ReadAsync(http);
         if (error is not null)
@@ -69,6 +78,11 @@ public static class PasskeyEndpoints
         if (await SignedInUserAsync(http, users) is not { } user)
         {
             return NotSignedIn();
+        }
+
+        if (!SignedInRecently(http, time, options))
+        {
+            return ReauthenticationRequired();
         }
 
         if (request!.CeremonyId is not { } ceremonyId || request.CredentialJson is not { } credentialJson)
@@ -251,6 +265,14 @@ public static class PasskeyEndpoints
 
     private static async Task<LatchkeyUser?> SignedInUserAsync(HttpContext http, UserManager<LatchkeyUser> users) =>
         http.User.Identity?.IsAuthenticated == true && await users.GetUserAsync(http.User) is { IsActive: true } user ? user : null;
+
+    private static bool SignedInRecently(HttpContext http, TimeProvider time, IOptions<LatchkeyOptions> options) =>
+        http.User.GetAuthenticationTime() is { } authenticatedAt
+        && time.GetUtcNow() - authenticatedAt <= options.Value.Passkeys.RegistrationMaxAuthenticationAge;
+
+    private static IResult ReauthenticationRequired() =>
+        PasskeyRequests.Error(403, "reauthentication_required",
+            "For your security, adding a passkey needs a recent sign-in. Sign out, sign in again, then add the passkey.");
 
     private static IResult NotSignedIn() =>
         PasskeyRequests.Error(401, "not_signed_in", "Sign in to manage your passkeys.");

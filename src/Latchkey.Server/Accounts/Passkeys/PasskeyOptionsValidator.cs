@@ -49,6 +49,11 @@ public sealed class PasskeyOptionsValidator : IValidateOptions<LatchkeyOptions>
             failures.Add($"Latchkey:Passkeys:CeremonyLifetime must be between 00:00:30 and 00:30:00 (got {passkeys.CeremonyLifetime}).");
         }
 
+        if (passkeys.RegistrationMaxAuthenticationAge < TimeSpan.FromMinutes(1) || passkeys.RegistrationMaxAuthenticationAge > TimeSpan.FromDays(1))
+        {
+            failures.Add($"Latchkey:Passkeys:RegistrationMaxAuthenticationAge must be between 00:01:00 and 1.00:00:00 (got {passkeys.RegistrationMaxAuthenticationAge}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
