@@ -1,5 +1,6 @@
 using Latchkey.Server.Accounts.Lockout;
 using Latchkey.Server.Accounts.PasswordPolicy;
+using Latchkey.Server.Accounts.Recovery;
 using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Identity;
@@ -39,6 +40,10 @@ public static class LatchkeyAccountsRegistration
         services.AddScoped<IPasswordValidator<LatchkeyUser>, LatchkeyPasswordValidator>();
         services.TryAddSingleton<CommonPasswordList>();
         services.AddScoped<AccountLockout>();
+        services.AddScoped<AccountLinkTokens>();
+        services.AddScoped<AccountMails>();
+        services.TryAddSingleton<AccountMailQueue>();
+        services.AddHostedService<AccountMailSender>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LatchkeyOptions>, AccountSecurityOptionsValidator>());
 
         services.AddOptions<IdentityOptions>()

@@ -78,7 +78,8 @@ public sealed class RateLimitTargetMiddleware(RequestDelegate next, IOptions<Lat
             return null;
         }
 
-        if (path.Equals("/account/login", StringComparison.OrdinalIgnoreCase) || path.Equals("/device", StringComparison.OrdinalIgnoreCase))
+        if (path.Equals("/account/login", StringComparison.OrdinalIgnoreCase) || path.Equals("/device", StringComparison.OrdinalIgnoreCase)
+            || path.Equals("/account/password", StringComparison.OrdinalIgnoreCase))
         {
             return RateLimitPolicies.Login;
         }
@@ -117,7 +118,8 @@ public sealed class RateLimitTargetMiddleware(RequestDelegate next, IOptions<Lat
                 return FormValue(form, "email") ?? FormValue(form, "username") ?? await SignedInUserAsync(http);
 
             default:
-                return FormValue(form, "username");
+                // The change-password form names no user: the signed-in one is the account.
+                return FormValue(form, "username") ?? (http.Request.Path.StartsWithSegments("/account/password", StringComparison.OrdinalIgnoreCase) ? await SignedInUserAsync(http) : null);
         }
     }
 
