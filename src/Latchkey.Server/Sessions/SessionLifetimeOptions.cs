@@ -49,7 +49,7 @@ public sealed class SessionLifetimeOptions
 }
 
 /// <summary>Startup validation of <see cref="SessionLifetimeOptions"/>, naming the key to fix.</summary>
-internal sealed class SessionLifetimeOptionsValidator : IValidateOptions<SessionLifetimeOptions>
+public sealed class SessionLifetimeOptionsValidator : IValidateOptions<SessionLifetimeOptions>
 {
     public ValidateOptionsResult Validate(string? name, SessionLifetimeOptions options)
     {
@@ -61,6 +61,10 @@ internal sealed class SessionLifetimeOptionsValidator : IValidateOptions<Session
         Positive(failures, Prefix + "RememberMeAbsoluteLifetime", options.RememberMeAbsoluteLifetime);
         Positive(failures, Prefix + "Retention", options.Retention);
         Positive(failures, Prefix + "SweepInterval", options.SweepInterval);
+        if (options.SweepInterval > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{Prefix}SweepInterval must be at most 1.00:00:00 (got {options.SweepInterval}).");
+        }
         if (options.IdleTimeout > options.AbsoluteLifetime)
         {
             failures.Add($"{Prefix}IdleTimeout ({options.IdleTimeout}) must not exceed {Prefix}AbsoluteLifetime ({options.AbsoluteLifetime}).");

@@ -20,7 +20,8 @@ public sealed class SsoSessionRegistry(
     LogoutDeliverySignal deliverySignal,
     IClusterBus clusterBus,
     IHttpContextAccessor httpContextAccessor,
-    ILogger<SsoSessionRegistry> logger)
+    ILogger<SsoSessionRegistry> logger,
+    Audit.IAuditLog audit)
 {
     private const int MaxUserAgentLength = 512;
     private const int MaxClientIdLength = 255;
@@ -212,6 +213,15 @@ public sealed class SsoSessionRegistry(
             // Every node drops its cached "active" at once instead of within its cache lifetime.
             await clusterBus.PublishAsync(ClusterChannels.SessionEnded, sessionId.ToString("D"));
             Log.Ended(logger, sessionId, reason, deliveries.Count);
+            // After the commit (audit entries are their own transaction; on SQLite one must not wait inside another).
+            await audit.AppendAsync(
+                new Audit.AuditRecord(Audit.AuditEvents.SessionEnded, Audit.AuditOutcome.Success)
+                {
+                    SubjectId = session.UserId,
+                    SubjectName = userName,
+                    Details = new Dictionary<string, string> { ["session_id"] = sessionId.ToString("D"), ["reason"] = reason, ["logout_notices"] = deliveries.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                },
+                CancellationToken.None);
             if (deliveries.Count > 0)
             {
                 deliverySignal.Wake();

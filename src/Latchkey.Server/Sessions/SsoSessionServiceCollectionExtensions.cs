@@ -24,6 +24,7 @@ public static class SsoSessionServiceCollectionExtensions
         services.TryAddScoped<LatchkeySignIn>();
         services.TryAddScoped<UserSessionRevoker>();
         services.TryAddScoped<AppSessionAge>();
+        services.TryAddScoped<SessionListing>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ISingleLogoutChannel, OidcBackChannelLogout>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ISingleLogoutChannel, SimpleSsoBackChannelLogout>());
 

@@ -5,7 +5,14 @@ using Microsoft.Extensions.Caching.Memory;
 namespace Latchkey.Server.Sessions;
 
 /// <summary>What the cookie check needs to know about a session.</summary>
-public sealed record SsoSessionState(Guid SessionId, Guid UserId, bool Active, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt, bool IsPersistent);
+public sealed record SsoSessionState(Guid SessionId, Guid UserId, bool Active, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt, bool IsPersistent)
+{
+    /// <summary>A non-persistent session created when it was last seen (kept for callers written before lifetimes existed).</summary>
+    public SsoSessionState(Guid SessionId, Guid UserId, bool Active, DateTimeOffset LastSeenAt)
+        : this(SessionId, UserId, Active, LastSeenAt, LastSeenAt, false)
+    {
+    }
+}
 
 /// <summary>
 /// Session lookups for the per-request cookie check, remembered for at most <see cref="MaxAge"/> so a
