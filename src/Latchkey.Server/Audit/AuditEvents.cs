@@ -37,6 +37,7 @@ public static class AuditEvents
     public const string AdminUserPasswordSet = "admin.user.password_set";
     public const string AdminUserRoleGranted = "admin.user.role_granted";
     public const string AdminUserRoleRevoked = "admin.user.role_revoked";
+    public const string AdminUserUnlocked = "admin.user.unlocked";
 
     public const string AuditArchived = "audit.archived";
 }

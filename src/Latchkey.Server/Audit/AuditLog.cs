@@ -7,7 +7,7 @@ namespace Latchkey.Server.Audit;
 /// <see cref="IAuditLog"/>: adds time, actor, IP and user agent from the current request, normalises and
 /// bounds every field (what is stored is exactly what is hashed) and hands the entry to <see cref="AuditWriter"/>.
 /// </summary>
-public sealed class AuditLog(AuditWriter writer, TimeProvider time, IHttpContextAccessor httpContextAccessor) : IAuditLog
+public sealed class AuditLog(AuditWriter writer, TimeProvider time, IHttpContextAccessor httpContextAccessor, Telemetry.LatchkeyMetrics metrics) : IAuditLog
 {
     // Defence in depth: a caller that puts one of these into Details by mistake does not leak it.
     private static readonly string[] SecretLikeKeys = ["password", "secret", "token", "code", "key", "private_key", "assertion", "otp"];
@@ -48,6 +48,7 @@ public sealed class AuditLog(AuditWriter writer, TimeProvider time, IHttpContext
             Hash = string.Empty,
             KeyId = string.Empty,
         };
+        metrics.Observe(record);
         return writer.AppendAsync(entry, ct);
     }
 

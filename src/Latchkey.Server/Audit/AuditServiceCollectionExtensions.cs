@@ -1,3 +1,4 @@
+using Latchkey.Server.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -9,6 +10,7 @@ public static class AuditServiceCollectionExtensions
     public static IServiceCollection AddLatchkeyAudit(this IServiceCollection services)
     {
         services.AddHttpContextAccessor();
+        services.AddLatchkeyMetrics();
         services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>());
         services.TryAddSingleton<AuditChainKeys>();

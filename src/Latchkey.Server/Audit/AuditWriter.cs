@@ -97,6 +97,8 @@ public sealed partial class AuditWriter(IServiceScopeFactory scopes, AuditChainK
 
     private async Task WriteBatchAsync(List<PendingAppend> batch)
     {
+        using var activity = Telemetry.LatchkeyMetrics.ActivitySource.StartActivity("audit.commit");
+        activity?.SetTag("latchkey.audit.batch_size", batch.Count);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
         await using var transaction = await AuditChainLock.BeginAsync(db, CancellationToken.None);

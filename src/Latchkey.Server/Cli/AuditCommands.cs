@@ -100,10 +100,17 @@ internal static class AuditCommands
             var now = (services.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow();
             var archiver = services.GetRequiredService<AuditArchiver>();
             var any = false;
-            while (await archiver.ArchiveOlderThanAsync(now - age, ct) is { } archived)
+            try
             {
-                any = true;
-                await context.Out.WriteLineAsync($"Archived entries {archived.FirstSequence}..{archived.LastSequence} to {archived.FilePath}.");
+                while (await archiver.ArchiveOlderThanAsync(now - age, ct) is { } archived)
+                {
+                    any = true;
+                    await context.Out.WriteLineAsync($"Archived entries {archived.FirstSequence}..{archived.LastSequence} to {archived.FilePath}.");
+                }
+            }
+            catch (AuditChainBrokenException e)
+            {
+                throw new CommandFailedException("nothing archived: " + e.Message);
             }
 
             if (!any)

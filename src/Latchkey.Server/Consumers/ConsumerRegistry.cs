@@ -10,7 +10,7 @@ namespace Latchkey.Server.Consumers;
 /// Creates, lists, re-keys and resolves simple-sso consumers. Private keys are stored only in
 /// Data Protection form and leave this class only when created, rotated or resolved for signing.
 /// </summary>
-public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvider dataProtection, TimeProvider time)
+public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvider dataProtection, TimeProvider time, Audit.IAuditLog? audit = null)
 {
     /// <summary>The Data Protection purpose of consumer private keys; changing it orphans every stored key.</summary>
     public const string ProtectorPurpose = "Latchkey.ConsumerKey.v1";
@@ -48,6 +48,7 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
             throw;
         }
 
+        await AuditAsync(Audit.AuditEvents.ConsumerCreated, consumer, new() { ["public_key"] = key.PublicKey, ["redirect_origins"] = string.Join(' ', origins) }, ct);
         return new CreatedConsumer(name, key.PublicKey, privateKey);
     }
 
@@ -94,12 +95,26 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
         var (key, privateKey) = NewKey(consumer.Id, now);
         db.ConsumerKeys.Add(key);
         await db.SaveChangesAsync(ct);
+        await AuditAsync(
+            Audit.AuditEvents.ConsumerKeysRotated,
+            consumer,
+            new() { ["public_key"] = key.PublicKey, ["old_keys_expire_at"] = cutOff.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture) },
+            ct);
         return new CreatedConsumer(consumer.Name, key.PublicKey, privateKey);
     }
 
     /// <summary>Deletes a consumer with its keys and tokens (the database cascades).</summary>
-    public async Task<bool> RemoveAsync(string name, CancellationToken ct) =>
-        await db.Consumers.Where(c => c.Name == name).ExecuteDeleteAsync(ct) > 0;
+    public async Task<bool> RemoveAsync(string name, CancellationToken ct)
+    {
+        var id = await db.Consumers.Where(c => c.Name == name).Select(c => (Guid?)c.Id).SingleOrDefaultAsync(ct);
+        if (id is null || await db.Consumers.Where(c => c.Id == id).ExecuteDeleteAsync(ct) == 0)
+        {
+            return false;
+        }
+
+        await AppendAuditAsync(new Audit.AuditRecord(Audit.AuditEvents.ConsumerRemoved, Audit.AuditOutcome.Success) { SubjectId = id, SubjectName = name, App = Audit.AuditRecord.SimpleSsoApp(name) }, ct);
+        return true;
+    }
 
     public async Task<bool> UpdateAsync(string name, IReadOnlyList<string> redirectOrigins, bool grantStaff, bool grantSuperuser, CancellationToken ct)
     {
@@ -114,8 +129,32 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
         consumer.GrantStaff = grantStaff;
         consumer.GrantSuperuser = grantSuperuser;
         await db.SaveChangesAsync(ct);
+        await AuditAsync(
+            Audit.AuditEvents.ConsumerUpdated,
+            consumer,
+            new()
+            {
+                ["redirect_origins"] = string.Join(' ', origins),
+                ["grant_staff"] = grantStaff ? "true" : "false",
+                ["grant_superuser"] = grantSuperuser ? "true" : "false",
+            },
+            ct);
         return true;
     }
+
+    // Every host built by AddLatchkeyCore has the audit log; bare test containers of the registry may not.
+    private Task AppendAuditAsync(Audit.AuditRecord record, CancellationToken ct) => audit?.AppendAsync(record, ct) ?? Task.CompletedTask;
+
+    private Task AuditAsync(string eventName, Consumer consumer, Dictionary<string, string> details, CancellationToken ct) =>
+        AppendAuditAsync(
+            new Audit.AuditRecord(eventName, Audit.AuditOutcome.Success)
+            {
+                SubjectId = consumer.Id,
+                SubjectName = consumer.Name,
+                App = Audit.AuditRecord.SimpleSsoApp(consumer.Name),
+                Details = details,
+            },
+            ct);
 
     /// <summary>The live key pair with this public key, decrypted for signing; null when unknown or expired.</summary>
     public async Task<ResolvedConsumerKey?> FindByPublicKeyAsync(string publicKey, CancellationToken ct)

@@ -3,6 +3,7 @@ using Latchkey.Server.Hosting.RateLimiting;
 using Latchkey.Server.Oidc;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.SimpleSso;
+using Latchkey.Server.Telemetry;
 
 namespace Latchkey.Server.Hosting;
 
@@ -30,6 +31,7 @@ public static class LatchkeyApplicationExtensions
         app.MapLatchkeySimpleSso();
         app.MapLatchkeySessions();
         app.MapLatchkeyOidc();
+        app.MapLatchkeyTelemetry();
         app.MapLatchkeyPasskeys();
         return app;
     }

@@ -8,6 +8,7 @@ using Latchkey.Server.Oidc;
 using Latchkey.Server.Scaling;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.SimpleSso;
+using Latchkey.Server.Telemetry;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,6 +32,7 @@ public static class LatchkeyServiceCollectionExtensions
         services.TryAddSingleton(new AdminBootstrapOutput(Console.Out));
 
         services.AddLatchkeyOidc();
+        services.AddLatchkeyTelemetry(configuration);
         services.AddLatchkeyRateLimiting();
         services.AddRazorPages();
         services.Configure<RouteOptions>(routes => routes.LowercaseUrls = true);

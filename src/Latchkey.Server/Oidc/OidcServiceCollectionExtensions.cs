@@ -1,3 +1,4 @@
+using Latchkey.Server.Audit;
 using Latchkey.Server.Oidc.Clients;
 using Latchkey.Server.Oidc.Keys;
 using Latchkey.Server.Storage;
@@ -86,6 +87,8 @@ public static class OidcServiceCollectionExtensions
                     .AddEventHandler(OidcServerHandlers.AllowFormPostScript.Descriptor)
                     .AddEventHandler(OidcServerHandlers.RedirectValidationErrorsToClient.Descriptor)
                     .AddEventHandler(SessionBoundRefreshTokens.Descriptor);
+                // Code, token and revocation audit entries (Audit/).
+                server.AddLatchkeyAuditHandlers();
 
                 server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()

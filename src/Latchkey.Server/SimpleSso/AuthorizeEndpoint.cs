@@ -1,4 +1,5 @@
 using Latchkey.Server.Accounts.AppAccess;
+using Latchkey.Server.Audit;
 using Latchkey.Server.Consumers;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.Storage;
@@ -20,7 +21,7 @@ internal static class AuthorizeEndpoint
     private const string Name = "authorize";
     private const string LoginPath = "/account/login";
 
-    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, LatchkeyDbContext db, ConsumerRegistry consumers, UserManager<LatchkeyUser> users, TimeProvider time, ILoggerFactory loggers, SsoSessionRegistry sessions, AppSignInGate gate)
+    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, LatchkeyDbContext db, ConsumerRegistry consumers, UserManager<LatchkeyUser> users, TimeProvider time, ILoggerFactory loggers, SsoSessionRegistry sessions, AppSignInGate gate, IAuditLog audit)
     {
         var logger = loggers.CreateLogger(typeof(AuthorizeEndpoint));
 
@@ -115,6 +116,17 @@ internal static class AuthorizeEndpoint
         }
 
         Log.TokenBound(logger, token.Consumer.Name, user.Id);
+        await audit.AppendAsync(
+            new AuditRecord(AuditEvents.SsoAuthorizeGranted, AuditOutcome.Success)
+            {
+                ActorId = user.Id,
+                ActorName = user.UserName,
+                SubjectId = user.Id,
+                SubjectName = user.UserName,
+                App = AuditRecord.SimpleSsoApp(token.Consumer.Name),
+                Details = sessionId is { } sid ? new Dictionary<string, string> { ["session_id"] = sid.ToString("D") } : null,
+            },
+            context.RequestAborted);
 
         // Single logout needs to know which apps this session logged into.
         if (sessionId is { } participantSession)

@@ -1,3 +1,4 @@
+using Latchkey.Server.Audit;
 using Latchkey.Server.Consumers;
 using Latchkey.Server.Storage;
 using Latchkey.SimpleSso;
@@ -14,7 +15,7 @@ internal static class RequestTokenEndpoint
 {
     private const string Name = "request-token";
 
-    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, ConsumerRegistry consumers, LatchkeyDbContext db, TimeProvider time, ILoggerFactory loggers)
+    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, ConsumerRegistry consumers, LatchkeyDbContext db, TimeProvider time, ILoggerFactory loggers, IAuditLog audit)
     {
         var logger = loggers.CreateLogger(typeof(RequestTokenEndpoint));
         var request = await SimpleSsoHttp.ReadSignedRequestAsync(context, settings, consumers, time);
@@ -35,6 +36,13 @@ internal static class RequestTokenEndpoint
         if (!IsAllowedTarget(parsed.Value.RedirectTo, consumer))
         {
             Log.RedirectRefused(logger, consumer.Name);
+            await audit.AppendAsync(
+                new AuditRecord(AuditEvents.SsoRequestTokenRejected, AuditOutcome.Failure)
+                {
+                    App = AuditRecord.SimpleSsoApp(consumer.Name),
+                    Details = new Dictionary<string, string> { ["reason"] = SimpleSsoError.RedirectNotAllowed.Reason },
+                },
+                context.RequestAborted);
             await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.RedirectNotAllowed);
             return;
         }
@@ -64,6 +72,7 @@ internal static class RequestTokenEndpoint
         }
 
         Log.RequestTokenIssued(logger, consumer.Name);
+        await audit.AppendAsync(new AuditRecord(AuditEvents.SsoRequestTokenIssued, AuditOutcome.Success) { App = AuditRecord.SimpleSsoApp(consumer.Name) }, context.RequestAborted);
         await SimpleSsoHttp.WriteEnvelopeAsync(context, request.Value, new RequestTokenResponse(requestToken), time);
     }
 

@@ -1,3 +1,4 @@
+using Latchkey.Server.Audit;
 using Latchkey.Server.Consumers;
 using Latchkey.Server.Storage;
 using Latchkey.SimpleSso;
@@ -14,12 +15,13 @@ internal static class VerifyEndpoint
 {
     private const string Name = "verify";
 
-    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, ConsumerRegistry consumers, LatchkeyDbContext db, TimeProvider time, ILoggerFactory loggers)
+    public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, ConsumerRegistry consumers, LatchkeyDbContext db, TimeProvider time, ILoggerFactory loggers, IAuditLog audit)
     {
         var logger = loggers.CreateLogger(typeof(VerifyEndpoint));
         var request = await SimpleSsoHttp.ReadSignedRequestAsync(context, settings, consumers, time);
         if (!request.IsSuccess)
         {
+            await AuditFailureAsync(audit, null, request.Error, context.RequestAborted);
             await SimpleSsoHttp.RefuseAsync(context, logger, Name, request.Error);
             return;
         }
@@ -30,6 +32,7 @@ internal static class VerifyEndpoint
         var parsed = VerifyRequest.From(request.Value.Payload);
         if (!parsed.IsSuccess)
         {
+            await AuditFailureAsync(audit, request.Value.Key.Consumer.Name, parsed.Error, context.RequestAborted);
             await SimpleSsoHttp.RefuseAsync(context, logger, Name, parsed.Error);
             return;
         }
@@ -38,14 +41,34 @@ internal static class VerifyEndpoint
         var result = await VerifyAsync(parsed.Value.AccessToken, consumer, db, time, context.RequestAborted);
         if (!result.IsSuccess)
         {
+            await AuditFailureAsync(audit, consumer.Name, result.Error, context.RequestAborted);
             await SimpleSsoHttp.RefuseAsync(context, logger, Name, result.Error);
             return;
         }
 
         var (user, userId) = result.Value;
         Log.TokenVerified(logger, consumer.Name, userId);
+        await audit.AppendAsync(
+            new AuditRecord(AuditEvents.SsoVerifySucceeded, AuditOutcome.Success)
+            {
+                ActorId = userId,
+                ActorName = user.Username,
+                SubjectId = userId,
+                SubjectName = user.Username,
+                App = AuditRecord.SimpleSsoApp(consumer.Name),
+            },
+            context.RequestAborted);
         await SimpleSsoHttp.WriteEnvelopeAsync(context, request.Value, user, time);
     }
+
+    private static Task AuditFailureAsync(IAuditLog audit, string? consumer, SimpleSsoError error, CancellationToken ct) =>
+        audit.AppendAsync(
+            new AuditRecord(AuditEvents.SsoVerifyFailed, AuditOutcome.Failure)
+            {
+                App = consumer is null ? null : AuditRecord.SimpleSsoApp(consumer),
+                Details = new Dictionary<string, string> { ["reason"] = error.Reason, ["status"] = error.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            },
+            ct);
 
     private static async Task<SimpleSsoResult<(SimpleSsoUser User, Guid UserId)>> VerifyAsync(
         string accessToken, Consumer consumer, LatchkeyDbContext db, TimeProvider time, CancellationToken ct)

@@ -9,7 +9,7 @@ namespace Latchkey.Server.Oidc.Clients;
 /// Registers OIDC clients through OpenIddict's application manager, translating grants and scopes into
 /// OpenIddict permissions. Secrets are generated here, returned once, and stored only as keyed hashes.
 /// </summary>
-public sealed partial class ClientRegistry(IOpenIddictApplicationManager applications)
+public sealed partial class ClientRegistry(IOpenIddictApplicationManager applications, Audit.IAuditLog audit)
 {
     private const int MaxClientIdLength = 100;
     private const int MaxDisplayNameLength = 200;
@@ -43,6 +43,7 @@ public sealed partial class ClientRegistry(IOpenIddictApplicationManager applica
             throw new ClientValidationException(string.Join(" ", e.Results.Select(r => r.ErrorMessage)));
         }
 
+        await AuditAsync(Audit.AuditEvents.ClientCreated, definition.ClientId, Describe(definition), ct);
         return new CreatedClient(definition.ClientId, secret);
     }
 
@@ -96,6 +97,7 @@ public sealed partial class ClientRegistry(IOpenIddictApplicationManager applica
             throw new ClientValidationException(string.Join(" ", e.Results.Select(r => r.ErrorMessage)));
         }
 
+        await AuditAsync(Audit.AuditEvents.ClientUpdated, definition.ClientId, Describe(definition), ct);
         return true;
     }
 
@@ -109,6 +111,7 @@ public sealed partial class ClientRegistry(IOpenIddictApplicationManager applica
         }
 
         await applications.DeleteAsync(application, ct);
+        await AuditAsync(Audit.AuditEvents.ClientRemoved, clientId, null, ct);
         return true;
     }
 
@@ -128,8 +131,22 @@ public sealed partial class ClientRegistry(IOpenIddictApplicationManager applica
 
         var secret = ClientSecretHash.NewSecret();
         await applications.UpdateAsync(application, secret, ct);
+        await AuditAsync(Audit.AuditEvents.ClientSecretRotated, clientId, null, ct);
         return new CreatedClient(clientId, secret);
     }
+
+    private static Dictionary<string, string> Describe(ClientDefinition definition) => new()
+    {
+        ["type"] = definition.Type,
+        ["redirect_uris"] = string.Join(' ', definition.RedirectUris),
+        ["grant_types"] = string.Join(' ', definition.Grants),
+        ["scopes"] = string.Join(' ', definition.Scopes),
+    };
+
+    private Task AuditAsync(string eventName, string clientId, Dictionary<string, string>? details, CancellationToken ct) =>
+        audit.AppendAsync(
+            new Audit.AuditRecord(eventName, Audit.AuditOutcome.Success) { SubjectName = clientId, App = Audit.AuditRecord.OidcApp(clientId), Details = details },
+            ct);
 
     // Changes must start from a fresh, tracked row, never from the shared cross-request cache entry.
     private async Task<object?> FindAsync(string clientId, CancellationToken ct) =>

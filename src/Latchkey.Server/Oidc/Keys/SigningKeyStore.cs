@@ -13,7 +13,8 @@ public sealed class SigningKeyStore(
     TimeProvider time,
     IOptions<SigningKeyOptions> options,
     IOptions<LatchkeyOidcOptions> lifetimes,
-    IClusterBus clusterBus)
+    IClusterBus clusterBus,
+    Audit.IAuditLog audit)
 {
     /// <summary>Signs ID tokens, access tokens and OpenIddict's own tokens; ES256 is published and available.</summary>
     public const string DefaultAlgorithm = SigningKeyAlgorithms.RS256;
@@ -42,12 +43,15 @@ public sealed class SigningKeyStore(
         var keys = await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct);
         var protector = SigningKeyMaterial.Protector(dataProtection);
         var created = false;
+        var added = new List<SigningKey>();
         foreach (var algorithm in new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256, SigningKeyAlgorithms.A256KW })
         {
             // Only a key that is not retiring counts: if a node was down past every retirement, start afresh.
             if (!keys.Any(k => k.Algorithm == algorithm && (k.RetiresAt is null || k.RetiresAt > now)))
             {
-                db.Add(SigningKeyMaterial.Create(algorithm, protector, now, now));
+                var key = SigningKeyMaterial.Create(algorithm, protector, now, now);
+                db.Add(key);
+                added.Add(key);
                 created = true;
             }
         }
@@ -56,6 +60,10 @@ public sealed class SigningKeyStore(
         {
             await db.SaveChangesAsync(ct);
             await clusterBus.PublishAsync(ClusterChannels.KeysChanged, "created");
+            foreach (var key in added)
+            {
+                await AuditKeyAsync(Audit.AuditEvents.KeyCreated, key, ct);
+            }
         }
 
         return created;
@@ -99,6 +107,12 @@ public sealed class SigningKeyStore(
         await db.SaveChangesAsync(ct);
         // Every node (and, from the CLI, every server) publishes the new key now rather than at its next refresh.
         await clusterBus.PublishAsync(ClusterChannels.KeysChanged, next.Kid);
+        await AuditKeyAsync(Audit.AuditEvents.KeyRotated, next, ct);
+        foreach (var key in current.Where(k => k.RetiresAt == switchAt))
+        {
+            await AuditKeyAsync(Audit.AuditEvents.KeyRetired, key, ct);
+        }
+
         return next;
     }
 
@@ -129,6 +143,21 @@ public sealed class SigningKeyStore(
         }
 
         return rotated;
+    }
+
+    private Task AuditKeyAsync(string eventName, SigningKey key, CancellationToken ct)
+    {
+        var details = new Dictionary<string, string>
+        {
+            ["alg"] = key.Algorithm,
+            ["activates_at"] = key.ActivatesAt.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (key.RetiresAt is { } retires)
+        {
+            details["retires_at"] = retires.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return audit.AppendAsync(new Audit.AuditRecord(eventName, Audit.AuditOutcome.Success) { SubjectName = key.Kid, Details = details }, ct);
     }
 
     /// <summary>Every key row, oldest first (private parts stay encrypted).</summary>

@@ -1,4 +1,5 @@
 using Latchkey.Server.Accounts;
+using Latchkey.Server.Audit;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Identity;
@@ -42,14 +43,16 @@ public sealed class UserAdministration(
     RoleManager<IdentityRole<Guid>> roles,
     LatchkeyDbContext db,
     TimeProvider time,
-    UserSessionRevoker? revoker = null)
+    UserSessionRevoker? revoker = null,
+    IAuditLog? audit = null)
 {
     public static UserAdministration From(IServiceProvider services) => new(
         services.GetRequiredService<UserManager<LatchkeyUser>>(),
         services.GetRequiredService<RoleManager<IdentityRole<Guid>>>(),
         services.GetRequiredService<LatchkeyDbContext>(),
         services.GetService<TimeProvider>() ?? TimeProvider.System,
-        services.GetService<UserSessionRevoker>());
+        services.GetService<UserSessionRevoker>(),
+        services.GetService<IAuditLog>());
 
     public async Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct)
     {
@@ -118,6 +121,7 @@ public sealed class UserAdministration(
         }
 
         await transaction.CommitAsync(ct);
+        await AuditAsync(AuditEvents.AdminUserCreated, user, request.IsAdmin ? new() { ["admin"] = "true" } : null);
         return AdminResult.Ok;
     }
 
@@ -137,6 +141,11 @@ public sealed class UserAdministration(
             await EndSessionsAsync(user, SsoSessionEndReasons.UserDisabled);
         }
 
+        if (result.Succeeded)
+        {
+            await AuditAsync(active ? AuditEvents.AdminUserEnabled : AuditEvents.AdminUserDisabled, user, null);
+        }
+
         return result;
     }
 
@@ -154,13 +163,23 @@ public sealed class UserAdministration(
             return AdminResult.Ok;
         }
 
+        AdminResult changed;
         if (admin)
         {
-            return await GrantAdminAsync(user);
+            changed = await GrantAdminAsync(user);
+        }
+        else
+        {
+            var removed = await users.RemoveFromRoleAsync(user, LatchkeyRoles.Admin);
+            changed = removed.Succeeded ? AdminResult.From(await users.UpdateSecurityStampAsync(user)) : AdminResult.From(removed);
         }
 
-        var removed = await users.RemoveFromRoleAsync(user, LatchkeyRoles.Admin);
-        return removed.Succeeded ? AdminResult.From(await users.UpdateSecurityStampAsync(user)) : AdminResult.From(removed);
+        if (changed.Succeeded)
+        {
+            await AuditAsync(admin ? AuditEvents.AdminUserRoleGranted : AuditEvents.AdminUserRoleRevoked, user, new() { ["role"] = LatchkeyRoles.Admin });
+        }
+
+        return changed;
     }
 
     /// <summary>
@@ -192,6 +211,7 @@ public sealed class UserAdministration(
         if (updated.Succeeded)
         {
             await EndSessionsAsync(user, SsoSessionEndReasons.PasswordChanged);
+            await AuditAsync(AuditEvents.AdminUserPasswordSet, user, null);
         }
 
         return updated;
@@ -217,8 +237,18 @@ public sealed class UserAdministration(
 
         user.LockoutEnd = null;
         user.AccessFailedCount = 0;
-        return AdminResult.From(await users.UpdateAsync(user));
+        var unlocked = AdminResult.From(await users.UpdateAsync(user));
+        if (unlocked.Succeeded)
+        {
+            await AuditAsync(AuditEvents.AdminUserUnlocked, user, null);
+        }
+
+        return unlocked;
     }
+
+    private Task AuditAsync(string eventName, LatchkeyUser user, Dictionary<string, string>? details) =>
+        audit?.AppendAsync(new AuditRecord(eventName, AuditOutcome.Success) { SubjectId = user.Id, SubjectName = user.UserName, Details = details })
+        ?? Task.CompletedTask;
 
     private async Task<AdminResult> GrantAdminAsync(LatchkeyUser user)
     {
