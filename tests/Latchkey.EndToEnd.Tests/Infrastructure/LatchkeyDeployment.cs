@@ -52,6 +52,9 @@ public class LatchkeyDeployment : IAsyncLifetime
 
     internal ConsumerCredentials PythonPeer { get; private set; } = null!;
 
+    /// <summary>The SMTP relay the server sends its account mails to (a real SMTP server on 127.0.0.1).</summary>
+    public Latchkey.Server.Tests.Infrastructure.SmtpSink Mail { get; private set; } = null!;
+
     /// <summary>The origin registered for the Python peer; nothing listens there, the peer reads the redirect.</summary>
     public Uri PythonPeerClientUrl { get; } = new("http://127.0.0.4:8001/client/");
 
@@ -64,6 +67,8 @@ public class LatchkeyDeployment : IAsyncLifetime
         ServerUrl = new Uri($"http://{serverAddress}:{FreePort.On(serverAddress)}/");
         AppOneUrl = new Uri($"http://{appOneAddress}:{FreePort.On(appOneAddress)}/");
         AppTwoUrl = new Uri($"http://{appTwoAddress}:{FreePort.On(appTwoAddress)}/");
+
+        Mail = await Latchkey.Server.Tests.Infrastructure.SmtpSink.StartAsync();
 
         // Migrate and create everything before the server starts, as an operator would.
         await RunLatchkeyAsync(["migrate"], standardInput: null, cancellationToken);
@@ -136,6 +141,21 @@ public class LatchkeyDeployment : IAsyncLifetime
         startInfo.ArgumentList.Add($"--Latchkey:DataDirectory={_dataDirectory}");
         // The deployment is plain HTTP on loopback; the OIDC endpoints refuse that unless told.
         startInfo.ArgumentList.Add("--Latchkey:Oidc:RequireHttps=false");
+        startInfo.ArgumentList.Add("--Latchkey:Mail:SmtpHost=127.0.0.1");
+        startInfo.ArgumentList.Add($"--Latchkey:Mail:SmtpPort={Mail.Port}");
+        startInfo.ArgumentList.Add("--Latchkey:Mail:UseTls=None");
+        startInfo.ArgumentList.Add("--Latchkey:Mail:From=Latchkey <sso@latchkey.test>");
+        if (ServerUrl is not null)
+        {
+            startInfo.ArgumentList.Add($"--Latchkey:Mail:PublicBaseUrl={ServerUrl}");
+        }
+
+        // Every test signs in from 127.0.0.1; the default per-address budgets are for the internet, not a test run.
+        foreach (var policy in new[] { "Login", "Mfa", "PasswordReset", "Token" })
+        {
+            startInfo.ArgumentList.Add($"--Latchkey:RateLimits:{policy}:PerIp:PermitLimit=1000000");
+        }
+
         if (_postgreSqlConnectionString is not null)
         {
             startInfo.ArgumentList.Add("--Latchkey:Storage:Provider=PostgreSql");
@@ -193,6 +213,7 @@ public class LatchkeyDeployment : IAsyncLifetime
         }
 
         _processes.Clear();
+        _ = Mail?.DisposeAsync().AsTask();
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);
