@@ -19,7 +19,10 @@ public sealed class AppMfaSettings(LatchkeyDbContext db, IOpenIddictApplicationM
     /// <summary>False when no client has that client_id. Goes through OpenIddict's manager, so caches drop the old entry.</summary>
     public async Task<bool> SetClientAsync(string clientId, bool requireMfa, CancellationToken ct)
     {
-        var application = await applications.FindByClientIdAsync(clientId, ct);
+        // A fresh tracked row, never the cross-request cached instance (updating that one fails).
+        var application = applications is LatchkeyApplicationManager latchkey
+            ? await latchkey.FindByClientIdForUpdateAsync(clientId, ct)
+            : await applications.FindByClientIdAsync(clientId, ct);
         if (application is null)
         {
             return false;
@@ -36,7 +39,10 @@ public sealed class AppMfaSettings(LatchkeyDbContext db, IOpenIddictApplicationM
             descriptor.Properties.Remove(ClientSettings.RequireMfaKey);
         }
 
-        await applications.UpdateAsync(application, descriptor, ct);
+        // Populate + UpdateAsync(application): UpdateAsync(application, descriptor) would treat the stored (hashed) secret as a
+        // new plaintext secret and hash it again.
+        await applications.PopulateAsync(application, descriptor, ct);
+        await applications.UpdateAsync(application, ct);
         return true;
     }
 

@@ -7,12 +7,15 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Latchkey.Server.Hosting.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Pages.Account.Mfa;
 
 /// <summary>The user's second factors: TOTP on/off, recovery codes left and regeneration, email codes, passkeys.</summary>
 [Authorize]
+[EnableRateLimiting(RateLimitPolicies.Mfa)]
 public sealed class IndexModel(
     UserManager<LatchkeyUser> users,
     MfaFactors factors,

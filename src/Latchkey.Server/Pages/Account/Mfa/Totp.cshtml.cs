@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Latchkey.Server.Hosting.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Pages.Account.Mfa;
@@ -21,6 +23,7 @@ namespace Latchkey.Server.Pages.Account.Mfa;
 /// user gets recovery codes (once) and the session becomes multi-factor.
 /// </summary>
 [Authorize]
+[EnableRateLimiting(RateLimitPolicies.Mfa)]
 public sealed class TotpModel(
     UserManager<LatchkeyUser> users,
     TotpAuthenticators totp,

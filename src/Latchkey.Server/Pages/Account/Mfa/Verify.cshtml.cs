@@ -10,6 +10,8 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
+using Latchkey.Server.Hosting.RateLimiting;
 
 namespace Latchkey.Server.Pages.Account.Mfa;
 
@@ -19,6 +21,7 @@ namespace Latchkey.Server.Pages.Account.Mfa;
 /// through <c>_VerifyPasskey</c>, a passkey). Wrong codes count towards Identity's lockout and are audited.
 /// </summary>
 [AllowAnonymous]
+[EnableRateLimiting(RateLimitPolicies.Mfa)]
 [PermitCrossOriginFormRedirects]
 public sealed class VerifyModel(
     PendingSignIns pendingSignIns,
