@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Accounts;
@@ -28,14 +29,10 @@ public sealed class AdminBootstrapper(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        await EnsureAdminRoleAsync();
+
         await using var scope = services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<LatchkeyUser>>();
-        var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole<Guid>>>();
-
-        if (!await roles.RoleExistsAsync(LatchkeyRoles.Admin))
-        {
-            Check(await roles.CreateAsync(new IdentityRole<Guid>(LatchkeyRoles.Admin)), "create the admin role");
-        }
 
         if ((await users.GetUsersInRoleAsync(LatchkeyRoles.Admin)).Count > 0)
         {
@@ -59,7 +56,24 @@ public sealed class AdminBootstrapper(
             IsActive = true,
         };
 
-        Check(await users.CreateAsync(admin, password), $"create the administrator '{bootstrap.AdminUsername}'");
+        IdentityResult created;
+        try
+        {
+            created = await users.CreateAsync(admin, password);
+        }
+        catch (DbUpdateException)
+        {
+            created = IdentityResult.Failed();
+        }
+
+        if (!created.Succeeded && await AnotherNodeIsBootstrappingAsync(bootstrap.AdminUsername))
+        {
+            // Several nodes started at once on a fresh database: the first one creates the administrator.
+            logger.LogInformation("Another node is creating the first administrator '{UserName}'.", bootstrap.AdminUsername);
+            return;
+        }
+
+        Check(created, $"create the administrator '{bootstrap.AdminUsername}'");
         Check(await users.AddToRoleAsync(admin, LatchkeyRoles.Admin), "grant the admin role");
 
         var writer = output.Writer;
@@ -87,6 +101,45 @@ public sealed class AdminBootstrapper(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Creates the admin role unless it exists; a node that loses the race to create it uses the winner's.</summary>
+    private async Task EnsureAdminRoleAsync()
+    {
+        IdentityResult result;
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole<Guid>>>();
+            if (await roles.RoleExistsAsync(LatchkeyRoles.Admin))
+            {
+                return;
+            }
+
+            try
+            {
+                result = await roles.CreateAsync(new IdentityRole<Guid>(LatchkeyRoles.Admin));
+            }
+            catch (DbUpdateException)
+            {
+                result = IdentityResult.Failed();
+            }
+        }
+
+        if (!result.Succeeded)
+        {
+            // A fresh scope: the failed insert stays tracked in the old one.
+            await using var retry = services.CreateAsyncScope();
+            if (!await retry.ServiceProvider.GetRequiredService<RoleManager<IdentityRole<Guid>>>().RoleExistsAsync(LatchkeyRoles.Admin))
+            {
+                Check(result, "create the admin role");
+            }
+        }
+    }
+
+    private async Task<bool> AnotherNodeIsBootstrappingAsync(string userName)
+    {
+        await using var scope = services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<UserManager<LatchkeyUser>>().FindByNameAsync(userName) is not null;
+    }
 
     private static void Check(IdentityResult result, string what)
     {

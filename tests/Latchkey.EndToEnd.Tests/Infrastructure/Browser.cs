@@ -27,17 +27,26 @@ internal sealed class Browser : IDisposable
     private readonly List<BrowserVisit> _history = [];
 
     public Browser()
+        : this(new CookieContainer())
     {
+    }
+
+    /// <summary>A browser with the given cookie jar (e.g. a copy of another's, like a second device holding the same cookie).</summary>
+    public Browser(CookieContainer cookies)
+    {
+        Cookies = cookies;
         _client = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseCookies = true,
-            CookieContainer = new CookieContainer(),
+            CookieContainer = cookies,
         })
         {
             Timeout = TimeSpan.FromSeconds(60),
         };
     }
+
+    public CookieContainer Cookies { get; }
 
     public IReadOnlyList<BrowserVisit> History => _history;
 
