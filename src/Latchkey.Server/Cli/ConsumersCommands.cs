@@ -32,9 +32,11 @@ internal static class ConsumersCommands
         var json = JsonOption();
         var requireMfa = new Option<bool>("--require-mfa") { Description = "Users need a multi-factor session for this consumer (single-factor sessions are stepped up)." };
         var command = new Command("add", "Register a consumer; prints its key pair once.") { name, origins, json, requireMfa };
+        var (maxSessionAge, backChannelUrl) = ConsumerSessionOptions.Add(command);
         command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {
             var created = await Registry(services).CreateAsync(parsed.GetRequiredValue(name), parsed.GetRequiredValue(origins), ct);
+            await ConsumerSessionOptions.ApplyAsync(services, created.Name, parsed, maxSessionAge, backChannelUrl, ct);
             if (parsed.GetValue(requireMfa))
             {
                 await services.GetRequiredService<Latchkey.Server.Accounts.AppAccess.AppMfaSettings>().SetConsumerAsync(created.Name, requireMfa: true, ct);
@@ -185,12 +187,22 @@ internal static class ConsumersCommands
         var name = new Argument<string>("name") { Description = "The consumer's name." };
         var requireMfa = new Option<bool?>("--require-mfa") { Description = "true: users need a multi-factor session for this consumer; false: the user's and global policy decide." };
         var command = new Command("update", "Change a consumer's settings.") { name, requireMfa };
+        var (maxSessionAge, backChannelUrl) = ConsumerSessionOptions.Add(command);
         command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {
             var consumerName = parsed.GetRequiredValue(name);
+            if (await ConsumerSessionOptions.ApplyAsync(services, consumerName, parsed, maxSessionAge, backChannelUrl, ct) is { } sessionChange)
+            {
+                await context.Out.WriteLineAsync($"Consumer '{consumerName}': {sessionChange}.");
+                if (parsed.GetValue(requireMfa) is null)
+                {
+                    return ExitCodes.Ok;
+                }
+            }
+
             if (parsed.GetValue(requireMfa) is not { } require)
             {
-                throw new CommandFailedException("nothing to update; give --require-mfa true|false.");
+                throw new CommandFailedException("nothing to update; give --require-mfa true|false, --max-session-age or --backchannel-logout-url.");
             }
 
             if (!await services.GetRequiredService<Latchkey.Server.Accounts.AppAccess.AppMfaSettings>().SetConsumerAsync(consumerName, require, ct))

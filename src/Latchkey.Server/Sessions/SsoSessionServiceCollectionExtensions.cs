@@ -25,6 +25,7 @@ public static class SsoSessionServiceCollectionExtensions
         services.TryAddScoped<UserSessionRevoker>();
         services.TryAddScoped<AppSessionAge>();
         services.TryAddScoped<SessionListing>();
+        services.TryAddScoped<AppSessionSettings>();
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ISingleLogoutChannel, OidcBackChannelLogout>());
         services.TryAddEnumerable(ServiceDescriptor.Scoped<ISingleLogoutChannel, SimpleSsoBackChannelLogout>());
 
