@@ -191,6 +191,25 @@ public sealed class RateLimitingTests
         Assert.NotEqual(HttpStatusCode.TooManyRequests, await Call("key-b"));
     }
 
+    [Fact]
+    public async Task A_malformed_form_body_is_a_client_error_not_a_500()
+    {
+        await using var factory = new LatchkeyServerFactory().WithSetting("Latchkey:RateLimits:Login:PerIp:PermitLimit", "1");
+        var client = factory.CreateClient();
+
+        async Task<HttpStatusCode> PostGarbage()
+        {
+            var content = new StringContent("--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice");
+            content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=x");
+            using var response = await client.PostAsync("/account/login", content);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.BadRequest, await PostGarbage());
+        // It still counted against the address.
+        Assert.Equal(HttpStatusCode.TooManyRequests, await PostGarbage());
+    }
+
     [Theory]
     [InlineData("Latchkey:RateLimits:Login:PerIp:PermitLimit", "0", "Latchkey:RateLimits:Login:PerIp:PermitLimit must be positive")]
     [InlineData("Latchkey:RateLimits:Token:PerAccount:Window", "00:00:00", "Latchkey:RateLimits:Token:PerAccount:Window must be")]

@@ -3,6 +3,7 @@ using System.Linq.Expressions;
 using Latchkey.Server.Audit;
 using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -13,16 +14,19 @@ namespace Latchkey.Server.Accounts.Lockout;
 /// concurrent failures serialise on the row and none is lost. The failure count is not reset by a lockout: the n-th run of
 /// failures is the n-th lockout, which is what makes each one longer. Times come from <see cref="TimeProvider"/>.
 /// </summary>
-public sealed class AccountLockout(LatchkeyDbContext db, IOptions<LatchkeyOptions> options, TimeProvider time, ILogger<AccountLockout> logger, IServiceProvider services)
+public sealed class AccountLockout(LatchkeyDbContext db, IOptions<LatchkeyOptions> options, IOptions<IdentityOptions> identity, TimeProvider time, ILogger<AccountLockout> logger, IServiceProvider services)
 {
     /// <summary>Records one failure for <paramref name="user"/> (reloaded afterwards); true when this failure locked the account.</summary>
     public async Task<bool> RecordFailureAsync(LatchkeyUser user, CancellationToken ct = default)
     {
         var policy = options.Value.Accounts.Lockout;
+        // Identity's option is set from Latchkey:Accounts:Lockout:MaxFailedAttempts; reading it here keeps one value for
+        // every counter (second factors, passkeys) even when a host overrides Identity's options.
+        var maxFailures = Math.Max(1, identity.Value.Lockout.MaxFailedAccessAttempts);
         var now = time.GetUtcNow();
         var userId = user.Id;
         var stamp = Guid.NewGuid().ToString();
-        var lockoutEnd = LockoutEndAfterFailure(policy, now);
+        var lockoutEnd = LockoutEndAfterFailure(policy, maxFailures, now);
 
         // The new concurrency stamp makes racing optimistic writes of the same row reload and retry.
         await db.Set<LatchkeyUser>()
@@ -34,10 +38,10 @@ public sealed class AccountLockout(LatchkeyDbContext db, IOptions<LatchkeyOption
 
         var entry = db.Entry(user);
         await entry.ReloadAsync(ct);
-        var locked = user.AccessFailedCount > 0 && user.AccessFailedCount % policy.MaxFailedAttempts == 0 && user.LockoutEnd > now;
+        var locked = user.AccessFailedCount > 0 && user.AccessFailedCount % maxFailures == 0 && user.LockoutEnd > now;
         if (locked)
         {
-            var number = user.AccessFailedCount / policy.MaxFailedAttempts;
+            var number = user.AccessFailedCount / maxFailures;
             logger.LogWarning("User {UserId} locked out after {Failures} failed attempts (lockout #{Number}, until {LockoutEnd:o}).",
                 user.Id, user.AccessFailedCount, number, user.LockoutEnd);
             if (services.GetService<IAuditLog>() is { } audit)
@@ -63,9 +67,8 @@ public sealed class AccountLockout(LatchkeyDbContext db, IOptions<LatchkeyOption
     /// <c>u =&gt; (u.AccessFailedCount + 1) % max == 0 ? (count == max ? now + d1 : count == 2·max ? now + d2 : … : now + cap) : u.LockoutEnd</c>,
     /// built as an expression so the database picks the duration from the row's own count.
     /// </summary>
-    private static Expression<Func<LatchkeyUser, DateTimeOffset?>> LockoutEndAfterFailure(AccountLockoutOptions policy, DateTimeOffset now)
+    private static Expression<Func<LatchkeyUser, DateTimeOffset?>> LockoutEndAfterFailure(AccountLockoutOptions policy, int max, DateTimeOffset now)
     {
-        var max = policy.MaxFailedAttempts;
         var levels = policy.DistinctLevels;
         var u = Expression.Parameter(typeof(LatchkeyUser), "u");
         var count = Expression.Add(Expression.Property(u, nameof(LatchkeyUser.AccessFailedCount)), Expression.Constant(1));

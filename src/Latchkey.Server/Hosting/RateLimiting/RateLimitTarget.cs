@@ -34,9 +34,11 @@ public sealed class RateLimitTargetMiddleware(RequestDelegate next, IOptions<Lat
         var policy = PolicyOf(http);
         if (policy is not null)
         {
-            var account = await AccountOfAsync(http, policy);
+            var form = await ReadFormAsync(http);
+            var account = await AccountOfAsync(http, policy, form);
             http.Items[typeof(RateLimitTarget)] = new RateLimitTarget(policy, ClientKey(http.Connection.RemoteIpAddress), account is null ? null : Hash(policy, account));
-            if (policy == RateLimitPolicies.Token && http.Request.HasFormContentType && http.Request.Form["grant_type"] == DeviceCodeGrant)
+            // The form as read above: touching Request.Form after a failed read would retry it synchronously.
+            if (policy == RateLimitPolicies.Token && FormValue(form, "grant_type") == DeviceCodeGrant)
             {
                 http.Items[DeviceCodeGrant] = true;
             }
@@ -98,9 +100,8 @@ public sealed class RateLimitTargetMiddleware(RequestDelegate next, IOptions<Lat
         return null;
     }
 
-    private static async Task<string?> AccountOfAsync(HttpContext http, string policy)
+    private static async Task<string?> AccountOfAsync(HttpContext http, string policy, IFormCollection? form)
     {
-        var form = await ReadFormAsync(http);
         switch (policy)
         {
             case RateLimitPolicies.Token:
