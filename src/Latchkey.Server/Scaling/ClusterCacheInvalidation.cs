@@ -12,6 +12,7 @@ namespace Latchkey.Server.Scaling;
 internal sealed class ClusterCacheInvalidation(
     IClusterBus bus,
     IServiceProvider services,
+    IConfiguration configuration,
     TimeProvider time,
     ILogger<ClusterCacheInvalidation> logger) : BackgroundService
 {
@@ -60,6 +61,15 @@ internal sealed class ClusterCacheInvalidation(
 
         if (bus is RedisClusterBus redis)
         {
+            // Settings every node of a cluster must share; derived per node they break cross-node tokens and cookies.
+            foreach (var key in (string[])["Latchkey:Oidc:Issuer", "Latchkey:DataProtection:MasterKey"])
+            {
+                if (string.IsNullOrWhiteSpace(configuration[key]))
+                {
+                    Log.ClusterSettingMissing(logger, key);
+                }
+            }
+
             // Listening before the first request is served, or Redis is down and we carry on degraded.
             await redis.StartListeningAsync();
         }

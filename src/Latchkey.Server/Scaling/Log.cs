@@ -27,4 +27,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6008, Level = LogLevel.Debug, Message = "A shared rate-limit counter could not be read ({Error}); counting on this node for this request.")]
     public static partial void RateLimitFallback(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 6009, Level = LogLevel.Warning,
+        Message = "Latchkey:Redis is set (several nodes) but {Key} is not: every node must be given the same value, or tokens and cookies of one node may be refused by another. See docs/operations.md.")]
+    public static partial void ClusterSettingMissing(ILogger logger, string key);
 }
