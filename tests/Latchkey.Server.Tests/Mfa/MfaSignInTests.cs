@@ -107,7 +107,7 @@ public sealed class MfaSignInTests : IAsyncLifetime
         }
 
         var user = await MfaTestKit.ReloadUserAsync(_factory, _alice.Id);
-        Assert.True(user.LockoutEnd > DateTimeOffset.UtcNow);
+        Assert.True(user.LockoutEnd > _factory.Time!.GetUtcNow());
         using var lockedLogin = await LoginForm.SubmitAsync(browser, "alice", Password, ReturnUrl);
         Assert.Equal(HttpStatusCode.OK, lockedLogin.StatusCode);
         Assert.False(await MfaTestKit.IsSignedInAsync(browser));
