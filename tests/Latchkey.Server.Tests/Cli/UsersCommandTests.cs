@@ -159,6 +159,31 @@ public sealed class UsersCommandTests : IDisposable
         Assert.False(await CheckPasswordAsync("hank", Password));
     }
 
+    [Theory]
+    [InlineData("baseball1\n", "too common")]
+    [InlineData("hank\n", "must be at least 8")]
+    [InlineData("hank@example.com\n", "must not be your user name or e-mail address")]
+    public async Task Set_password_applies_the_password_policy(string refused, string reason)
+    {
+        Assert.Equal(0, (await _cli.RunAsync(["users", "add", "hank", "--email", "hank@example.com", "--password-stdin"], Password)).ExitCode);
+
+        var run = await _cli.RunAsync(["users", "set-password", "hank", "--password-stdin"], refused);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(reason, run.Error, StringComparison.Ordinal);
+        Assert.True(await CheckPasswordAsync("hank", Password));
+    }
+
+    [Fact]
+    public async Task Add_refuses_a_password_longer_than_256_characters_instead_of_truncating_it()
+    {
+        var run = await _cli.RunAsync(["users", "add", "lena", "--email", "lena@example.com", "--password-stdin"], new string('q', 300) + "\n");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Passwords must be at most 256 characters.", run.Error, StringComparison.Ordinal);
+        Assert.Null(await FindAsync("lena"));
+    }
+
     [Fact]
     public async Task Unlock_clears_a_lockout()
     {
