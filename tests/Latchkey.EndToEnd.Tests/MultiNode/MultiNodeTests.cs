@@ -110,6 +110,10 @@ public sealed partial class MultiNodeTests(LatchkeyCluster cluster) : IClassFixt
         Assert.Equal(cluster.User.Email, user.Email);
         Assert.True(await IsSignedInAsync(browser, B));
 
+        // One-time means once in the cluster: the same access token presented to another node is refused.
+        var replay = await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.ConsumerSite.VerifyAsync(cluster.NodeUrls[A], accessToken, cluster.Consumer, Ct));
+        Assert.Contains("answered 403", replay.Message, StringComparison.Ordinal);
+
         // The audit trail written by the dead node is whole: its entries are there and the chain verifies.
         var export = await cluster.RunLatchkeyAsync(["audit", "export", "--since", "1d"], standardInput: null, Ct);
         var events = export.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
