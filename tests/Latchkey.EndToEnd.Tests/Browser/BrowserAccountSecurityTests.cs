@@ -49,7 +49,8 @@ public sealed class BrowserAccountSecurityTests(LatchkeyDeployment deployment)
         await using var context = await chromium.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
 
-        await page.GotoAsync(new Uri(deployment.ServerUrl, "account/forgot-password").ToString());
+        await page.GotoAsync(new Uri(deployment.ServerUrl, "account/login").ToString());
+        await page.ClickAsync("#forgot-password");
         await page.FillAsync("#email", email);
         await page.ClickAsync("main button[type=submit]");
         await page.Locator("#forgot-sent").WaitForAsync();
