@@ -178,12 +178,22 @@ internal static class ClientsCommands
         var clientId = new Argument<string>("client_id") { Description = "The client's client_id." };
         var requireMfa = new Option<bool?>("--require-mfa") { Description = "true: users need a multi-factor session for this client; false: the user's and global policy decide." };
         var command = new Command("update", "Change a client's settings.") { clientId, requireMfa };
+        var maxSessionAge = ClientSessionOptions.Add(command);
         command.SetAction((parsed, ct) => context.WithServicesAsync(async services =>
         {
             var id = parsed.GetRequiredValue(clientId);
+            if (await ClientSessionOptions.ApplyAsync(services, id, parsed, maxSessionAge, ct) is { } sessionChange)
+            {
+                await context.Out.WriteLineAsync($"Client '{id}': {sessionChange}.");
+                if (parsed.GetValue(requireMfa) is null)
+                {
+                    return ExitCodes.Ok;
+                }
+            }
+
             if (parsed.GetValue(requireMfa) is not { } require)
             {
-                throw new CommandFailedException("nothing to update; give --require-mfa true|false.");
+                throw new CommandFailedException("nothing to update; give --require-mfa true|false or --max-session-age.");
             }
 
             if (!await services.GetRequiredService<Latchkey.Server.Accounts.AppAccess.AppMfaSettings>().SetClientAsync(id, require, ct))

@@ -67,3 +67,43 @@ internal static class ConsumerSessionOptions
         return string.Join(", ", changes);
     }
 }
+
+/// <summary><c>--max-session-age</c> on <c>clients update</c>.</summary>
+internal static class ClientSessionOptions
+{
+    public static Option<string> Add(Command command)
+    {
+        var maxSessionAge = new Option<string>("--max-session-age")
+        {
+            Description = "Users must have signed in within this long (e.g. 30m, 8h, 1d) for this client to get a code; 'none' removes the limit.",
+        };
+        command.Options.Add(maxSessionAge);
+        return maxSessionAge;
+    }
+
+    /// <summary>Applies the option when given; returns a description of the change, or null when it was not given.</summary>
+    public static async Task<string?> ApplyAsync(IServiceProvider services, string clientId, ParseResult parsed, Option<string> maxSessionAge, CancellationToken ct)
+    {
+        if (parsed.GetValue(maxSessionAge) is not { } text)
+        {
+            return null;
+        }
+
+        var age = string.Equals(text, "none", StringComparison.OrdinalIgnoreCase) ? TimeSpan.Zero
+            : DurationParser.TryParse(text, out var parsedAge) && parsedAge > TimeSpan.Zero ? parsedAge
+            : throw new CommandFailedException($"--max-session-age: '{text}' is not a duration such as 30m, 8h or 1d (or 'none').");
+        try
+        {
+            if (!await services.GetRequiredService<AppSessionSettings>().SetClientMaxSessionAgeAsync(clientId, age, ct))
+            {
+                throw new CommandFailedException($"no client with client_id '{clientId}'.");
+            }
+        }
+        catch (AppSessionSettingsException exception)
+        {
+            throw new CommandFailedException(exception.Message);
+        }
+
+        return age == TimeSpan.Zero ? "no maximum session age" : $"maximum session age {age}";
+    }
+}

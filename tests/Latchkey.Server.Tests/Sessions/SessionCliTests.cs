@@ -48,4 +48,22 @@ public sealed class SessionCliTests : IDisposable
         var wiki = await ConsumerAsync("wiki");
         Assert.Equal((null, null), (wiki.MaxSessionAge, wiki.BackChannelLogoutUrl));
     }
+
+    [Fact]
+    public async Task Clients_update_sets_and_clears_the_max_session_age()
+    {
+        Assert.Equal(0, (await _cli.RunAsync("clients", "add", "hr", "--type", "public", "--redirect-uri", "https://hr.example/cb", "--grant", "authorization_code", "--scope", "openid")).ExitCode);
+
+        var set = await _cli.RunAsync("clients", "update", "hr", "--max-session-age", "15m");
+        Assert.Equal(0, set.ExitCode);
+        Assert.Equal((TimeSpan?)TimeSpan.FromMinutes(15), await MaxAgeAsync("hr"));
+        Assert.Equal(0, (await _cli.RunAsync("clients", "update", "hr", "--max-session-age", "none")).ExitCode);
+        Assert.Null(await MaxAgeAsync("hr"));
+        var unknown = await _cli.RunAsync("clients", "update", "nope", "--max-session-age", "15m");
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("no client with client_id 'nope'", unknown.Error, StringComparison.Ordinal);
+    }
+
+    private Task<TimeSpan?> MaxAgeAsync(string clientId) =>
+        _cli.WithScopeAsync(services => services.GetRequiredService<Latchkey.Server.Sessions.AppSessionAge>().MaxAgeAsync("oidc", clientId, CancellationToken.None));
 }
