@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Latchkey.Server.Audit;
 using Latchkey.Server.Consumers;
 using Latchkey.Server.Oidc.Clients;
 using Latchkey.Server.Storage;
@@ -14,7 +15,7 @@ public sealed class AppSessionSettingsException(string message) : Exception(mess
 /// Sets the per-app session settings: <see cref="Consumer.MaxSessionAge"/> and <see cref="Consumer.BackChannelLogoutUrl"/> for
 /// simple-sso consumers, <c>max_session_age_seconds</c> for OIDC clients. Used by the CLI and the admin forms.
 /// </summary>
-public sealed class AppSessionSettings(LatchkeyDbContext db, IOpenIddictApplicationManager applications)
+public sealed class AppSessionSettings(LatchkeyDbContext db, IOpenIddictApplicationManager applications, IAuditLog audit)
 {
     /// <summary>Longest per-app limit accepted; longer ones would never be tighter than the global lifetimes.</summary>
     public static readonly TimeSpan MaxAllowedAge = TimeSpan.FromDays(365);
@@ -42,6 +43,18 @@ public sealed class AppSessionSettings(LatchkeyDbContext db, IOpenIddictApplicat
         }
 
         await db.SaveChangesAsync(ct);
+        var details = new Dictionary<string, string>();
+        if (maxSessionAge is not null)
+        {
+            details["max_session_age"] = consumer.MaxSessionAge?.ToString("c", System.Globalization.CultureInfo.InvariantCulture) ?? "none";
+        }
+
+        if (backChannelLogoutUrl is not null)
+        {
+            details["backchannel_logout_url"] = consumer.BackChannelLogoutUrl ?? "none";
+        }
+
+        await audit.AppendAsync(new AuditRecord("consumer.updated", AuditOutcome.Success) { App = AuditRecord.SimpleSsoApp(name), Details = details }, ct);
         return true;
     }
 
@@ -53,29 +66,25 @@ public sealed class AppSessionSettings(LatchkeyDbContext db, IOpenIddictApplicat
             CheckAge(maxSessionAge);
         }
 
-        // A fresh tracked row, never the cross-request cached instance.
-        var application = applications is LatchkeyApplicationManager latchkey
-            ? await latchkey.FindByClientIdForUpdateAsync(clientId, ct)
-            : await applications.FindByClientIdAsync(clientId, ct);
-        if (application is null)
+        if (!await applications.SetPropertyAsync(
+            clientId,
+            ClientSettings.MaxSessionAgeSecondsKey,
+            maxSessionAge == TimeSpan.Zero ? null : JsonSerializer.SerializeToElement((long)maxSessionAge.TotalSeconds),
+            ct))
         {
             return false;
         }
 
-        var descriptor = new OpenIddictApplicationDescriptor();
-        await applications.PopulateAsync(descriptor, application, ct);
-        if (maxSessionAge == TimeSpan.Zero)
-        {
-            descriptor.Properties.Remove(ClientSettings.MaxSessionAgeSecondsKey);
-        }
-        else
-        {
-            descriptor.Properties[ClientSettings.MaxSessionAgeSecondsKey] = JsonSerializer.SerializeToElement((long)maxSessionAge.TotalSeconds);
-        }
-
-        // Populate + UpdateAsync(application): UpdateAsync(application, descriptor) would re-hash the stored secret.
-        await applications.PopulateAsync(application, descriptor, ct);
-        await applications.UpdateAsync(application, ct);
+        await audit.AppendAsync(
+            new AuditRecord("client.updated", AuditOutcome.Success)
+            {
+                App = AuditRecord.OidcApp(clientId),
+                Details = new Dictionary<string, string>
+                {
+                    ["max_session_age"] = maxSessionAge == TimeSpan.Zero ? "none" : maxSessionAge.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+                },
+            },
+            ct);
         return true;
     }
 

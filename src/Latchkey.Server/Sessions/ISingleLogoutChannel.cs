@@ -7,11 +7,9 @@ namespace Latchkey.Server.Sessions;
 /// later by <see cref="LogoutDeliveryWorker"/> through <see cref="DeliverAsync"/>, with retries.
 /// </summary>
 /// <remarks>
-/// Registered today: <see cref="OidcBackChannelLogout"/> (OpenID Connect Back-Channel Logout 1.0).
-/// simple-sso participants have no channel yet: the signed back-channel call that Latchkey's own .NET
-/// client honours is a protocol extension planned in issue 5, and django-simple-sso clients cannot
-/// receive one at all. Until such a channel is registered, simple-sso participants are only recorded
-/// and are signed out by their own session lifetime. Add it as another implementation registered with
+/// Registered: <see cref="OidcBackChannelLogout"/> (OpenID Connect Back-Channel Logout 1.0) and
+/// <see cref="SimpleSsoBackChannelLogout"/> (Latchkey's signed extension of simple-sso, honoured by our .NET
+/// client; django-simple-sso clients cannot receive one). Add another as an implementation registered with
 /// <c>services.AddScoped&lt;ISingleLogoutChannel, ...&gt;()</c>.
 /// </remarks>
 public interface ISingleLogoutChannel
@@ -37,4 +35,36 @@ public sealed record LogoutDeliveryResult(bool Delivered, bool Retry, string? Er
     public static LogoutDeliveryResult TransientFailure(string error) => new(false, true, error);
 
     public static LogoutDeliveryResult PermanentFailure(string error) => new(false, false, error);
+
+    /// <summary>
+    /// Sends a notification and classifies the answer: 5xx, 408, 429 and network failures are worth retrying,
+    /// any other refusal is not (the receiver understood and said no).
+    /// </summary>
+    public static async Task<LogoutDeliveryResult> SendAsync(HttpClient client, HttpRequestMessage request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        try
+        {
+            using var response = await client.SendAsync(request, ct);
+            if (response.IsSuccessStatusCode)
+            {
+                return Success;
+            }
+
+            var error = $"HTTP {(int)response.StatusCode}";
+            return (int)response.StatusCode >= 500 || response.StatusCode is System.Net.HttpStatusCode.RequestTimeout or System.Net.HttpStatusCode.TooManyRequests
+                ? TransientFailure(error)
+                : PermanentFailure(error);
+        }
+        catch (HttpRequestException exception)
+        {
+            return TransientFailure(exception.HttpRequestError == HttpRequestError.Unknown
+                ? "request failed"
+                : "request failed: " + exception.HttpRequestError);
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return TransientFailure("timed out");
+        }
+    }
 }

@@ -45,31 +45,11 @@ public sealed class OidcBackChannelLogout(IOidcLogoutClients clients, LogoutToke
             return LogoutDeliveryResult.TransientFailure("no asymmetric signing key available");
         }
 
-        try
+        using var client = httpClients.CreateClient(HttpClientName);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(delivery.Endpoint))
         {
-            using var client = httpClients.CreateClient(HttpClientName);
-            using var content = new FormUrlEncodedContent([new("logout_token", token)]);
-            using var response = await client.PostAsync(new Uri(delivery.Endpoint), content, ct);
-            var status = (int)response.StatusCode;
-            if (response.IsSuccessStatusCode)
-            {
-                return LogoutDeliveryResult.Success;
-            }
-
-            var error = $"HTTP {status}";
-            return status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests
-                ? LogoutDeliveryResult.TransientFailure(error)
-                : LogoutDeliveryResult.PermanentFailure(error);
-        }
-        catch (HttpRequestException exception)
-        {
-            return LogoutDeliveryResult.TransientFailure(exception.HttpRequestError == HttpRequestError.Unknown
-                ? "request failed"
-                : "request failed: " + exception.HttpRequestError);
-        }
-        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return LogoutDeliveryResult.TransientFailure("timed out");
-        }
+            Content = new FormUrlEncodedContent([new("logout_token", token)]),
+        };
+        return await LogoutDeliveryResult.SendAsync(client, request, ct);
     }
 }

@@ -84,35 +84,12 @@ public sealed class SimpleSsoBackChannelLogout(
 
     private async Task<LogoutDeliveryResult> PostAsync(string endpoint, string publicKey, string body, CancellationToken ct)
     {
-        try
+        using var client = httpClients.CreateClient(OidcBackChannelLogout.HttpClientName);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint))
         {
-            using var client = httpClients.CreateClient(OidcBackChannelLogout.HttpClientName);
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint))
-            {
-                Content = new StringContent(body, System.Text.Encoding.UTF8, "text/plain"),
-            };
-            request.Headers.TryAddWithoutValidation(SingleLogoutProtocol.PublicKeyHeader, publicKey);
-            using var response = await client.SendAsync(request, ct);
-            var status = (int)response.StatusCode;
-            if (response.IsSuccessStatusCode)
-            {
-                return LogoutDeliveryResult.Success;
-            }
-
-            var error = $"HTTP {status}";
-            return status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests
-                ? LogoutDeliveryResult.TransientFailure(error)
-                : LogoutDeliveryResult.PermanentFailure(error);
-        }
-        catch (HttpRequestException exception)
-        {
-            return LogoutDeliveryResult.TransientFailure(exception.HttpRequestError == HttpRequestError.Unknown
-                ? "request failed"
-                : "request failed: " + exception.HttpRequestError);
-        }
-        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return LogoutDeliveryResult.TransientFailure("timed out");
-        }
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "text/plain"),
+        };
+        request.Headers.TryAddWithoutValidation(SingleLogoutProtocol.PublicKeyHeader, publicKey);
+        return await LogoutDeliveryResult.SendAsync(client, request, ct);
     }
 }

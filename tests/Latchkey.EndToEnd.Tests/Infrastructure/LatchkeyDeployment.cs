@@ -150,10 +150,12 @@ public class LatchkeyDeployment : IAsyncLifetime
             startInfo.ArgumentList.Add($"--Latchkey:Mail:PublicBaseUrl={ServerUrl}");
         }
 
-        // Every test signs in from 127.0.0.1; the default per-address budgets are for the internet, not a test run.
+        // Every test signs in from 127.0.0.1, and many tests sign the same few users in within a minute; the default
+        // budgets are for the internet, not a test run. Lockout (not a rate limit) still stops a guesser here.
         foreach (var policy in new[] { "Login", "Mfa", "PasswordReset", "Token" })
         {
             startInfo.ArgumentList.Add($"--Latchkey:RateLimits:{policy}:PerIp:PermitLimit=1000000");
+            startInfo.ArgumentList.Add($"--Latchkey:RateLimits:{policy}:PerAccount:PermitLimit=1000000");
         }
 
         if (_postgreSqlConnectionString is not null)

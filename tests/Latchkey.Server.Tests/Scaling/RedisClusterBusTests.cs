@@ -83,7 +83,9 @@ public sealed class RedisClusterBusTests : IAsyncDisposable
         await publisher.PublishAsync(ClusterChannels.KeysChanged, "k");
 
         await WaitUntilAsync(() => kept.Contains("k"));
-        Assert.Empty(gone);
+        // A "drop everything" signal may reach it before the Dispose (StackExchange.Redis can report a restored
+        // connection while the subscriber connects); harmless, since handlers only ever drop cache entries for it.
+        Assert.DoesNotContain(gone, message => message != ClusterChannels.AllEntries);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Latchkey.Server.Audit;
 using Latchkey.Server.Oidc.Clients;
 using Latchkey.Server.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -7,11 +8,19 @@ using OpenIddict.Abstractions;
 namespace Latchkey.Server.Accounts.AppAccess;
 
 /// <summary>Reads and sets "this app requires MFA" for simple-sso consumers (a column) and OIDC clients (<c>require_mfa</c> property).</summary>
-public sealed class AppMfaSettings(LatchkeyDbContext db, IOpenIddictApplicationManager applications)
+public sealed class AppMfaSettings(LatchkeyDbContext db, IOpenIddictApplicationManager applications, IAuditLog audit)
 {
     /// <summary>False when no consumer has that name.</summary>
-    public async Task<bool> SetConsumerAsync(string name, bool requireMfa, CancellationToken ct) =>
-        await db.Consumers.Where(c => c.Name == name).ExecuteUpdateAsync(set => set.SetProperty(c => c.RequireMfa, requireMfa), ct) == 1;
+    public async Task<bool> SetConsumerAsync(string name, bool requireMfa, CancellationToken ct)
+    {
+        if (await db.Consumers.Where(c => c.Name == name).ExecuteUpdateAsync(set => set.SetProperty(c => c.RequireMfa, requireMfa), ct) != 1)
+        {
+            return false;
+        }
+
+        await AuditAsync("consumer.updated", AuditRecord.SimpleSsoApp(name), requireMfa, ct);
+        return true;
+    }
 
     public Task<bool?> GetConsumerAsync(string name, CancellationToken ct) =>
         db.Consumers.AsNoTracking().Where(c => c.Name == name).Select(c => (bool?)c.RequireMfa).FirstOrDefaultAsync(ct);
@@ -19,32 +28,23 @@ public sealed class AppMfaSettings(LatchkeyDbContext db, IOpenIddictApplicationM
     /// <summary>False when no client has that client_id. Goes through OpenIddict's manager, so caches drop the old entry.</summary>
     public async Task<bool> SetClientAsync(string clientId, bool requireMfa, CancellationToken ct)
     {
-        // A fresh tracked row, never the cross-request cached instance (updating that one fails).
-        var application = applications is LatchkeyApplicationManager latchkey
-            ? await latchkey.FindByClientIdForUpdateAsync(clientId, ct)
-            : await applications.FindByClientIdAsync(clientId, ct);
-        if (application is null)
+        if (!await applications.SetPropertyAsync(clientId, ClientSettings.RequireMfaKey, requireMfa ? JsonSerializer.SerializeToElement(true) : null, ct))
         {
             return false;
         }
 
-        var descriptor = new OpenIddictApplicationDescriptor();
-        await applications.PopulateAsync(descriptor, application, ct);
-        if (requireMfa)
-        {
-            descriptor.Properties[ClientSettings.RequireMfaKey] = JsonSerializer.SerializeToElement(true);
-        }
-        else
-        {
-            descriptor.Properties.Remove(ClientSettings.RequireMfaKey);
-        }
-
-        // Populate + UpdateAsync(application): UpdateAsync(application, descriptor) would treat the stored (hashed) secret as a
-        // new plaintext secret and hash it again.
-        await applications.PopulateAsync(application, descriptor, ct);
-        await applications.UpdateAsync(application, ct);
+        await AuditAsync("client.updated", AuditRecord.OidcApp(clientId), requireMfa, ct);
         return true;
     }
+
+    private Task AuditAsync(string eventName, string app, bool requireMfa, CancellationToken ct) =>
+        audit.AppendAsync(
+            new AuditRecord(eventName, AuditOutcome.Success)
+            {
+                App = app,
+                Details = new Dictionary<string, string> { ["require_mfa"] = requireMfa ? "true" : "false" },
+            },
+            ct);
 
     public async Task<bool?> GetClientAsync(string clientId, CancellationToken ct)
     {
