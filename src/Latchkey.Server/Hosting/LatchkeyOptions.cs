@@ -55,6 +55,12 @@ public sealed class LatchkeyStorageOptions
     /// <summary>Provider connection string. Optional for SQLite (defaults to <c>latchkey.db</c> in the data directory), required for PostgreSQL.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// SQLite only: <c>true</c> (default) commits with <c>synchronous=NORMAL</c> in WAL mode — a killed process loses nothing,
+    /// only a power cut or kernel crash can lose the last commits; <c>false</c> fsyncs every commit (<c>FULL</c>).
+    /// </summary>
+    public bool SqliteRelaxedSync { get; set; } = true;
+
     /// <summary>Whether <see cref="Provider"/> names a known provider (case-insensitive, names only).</summary>
     public bool TryGetProvider(out LatchkeyStorageProvider provider)
     {

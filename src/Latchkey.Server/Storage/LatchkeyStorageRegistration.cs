@@ -19,7 +19,11 @@ public static class LatchkeyStorageRegistration
         // Options built once per process, not per request scope: building them (UseSqlite/UseNpgsql, warnings
         // configuration) showed up in the token endpoint's CPU profile. They depend only on singleton options.
         services.AddDbContext<SqliteLatchkeyDbContext>((sp, options) =>
-            options.UseSqlite(ResolveConnectionString(sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value)),
+            {
+                var latchkey = sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value;
+                options.UseSqlite(ResolveConnectionString(latchkey))
+                    .AddInterceptors(new SqliteConnectionTuning(latchkey.Storage.SqliteRelaxedSync));
+            },
             optionsLifetime: ServiceLifetime.Singleton);
 
         services.AddDbContext<PostgreSqlLatchkeyDbContext>((sp, options) =>

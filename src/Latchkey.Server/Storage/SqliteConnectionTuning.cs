@@ -1,0 +1,34 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Latchkey.Server.Storage;
+
+/// <summary>
+/// Per-connection SQLite settings (PRAGMAs do not persist in the file). <c>busy_timeout</c> lets SQLite wait for the
+/// write lock with its own short back-off instead of failing at once and leaving Microsoft.Data.Sqlite to retry after
+/// 150 ms sleeps — that showed up as 600 ms p99s under concurrent writes. <c>synchronous=NORMAL</c> in WAL mode skips the
+/// fsync per commit (see <see cref="Hosting.LatchkeyStorageOptions.SqliteRelaxedSync"/>): the commit is in the OS cache, so a
+/// killed process loses nothing, and the write lock is held for microseconds instead of a disk flush.
+/// </summary>
+public sealed class SqliteConnectionTuning(bool relaxedSync) : DbConnectionInterceptor
+{
+    private readonly string _pragmas = relaxedSync
+        ? "PRAGMA busy_timeout=5000; PRAGMA synchronous=NORMAL;"
+        : "PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL;";
+
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = _pragmas;
+        command.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        await using var command = connection.CreateCommand();
+        command.CommandText = _pragmas;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
