@@ -84,12 +84,14 @@ internal static class SimpleSsoLogoutEndpoint
         var browserSession = browser.Principal?.GetSsoSessionId();
         var target = named ?? browserSession;
         var consumerName = key.Consumer.Name;
+        IReadOnlyList<Uri> frontChannel = [];
         if (target is { } sessionId
             && await db.Set<SsoSessionParticipant>().AsNoTracking().AnyAsync(
                 p => p.SessionId == sessionId && p.Protocol == SsoProtocols.SimpleSso && p.ClientId == consumerName, context.RequestAborted))
         {
             await sessions.EndAsync(sessionId, SsoSessionEndReasons.Logout, context.RequestAborted);
             Log.ClientLogout(logger, consumerName, sessionId);
+            frontChannel = await sessions.GetFrontChannelLogoutUrisAsync(sessionId, sessions.CurrentIssuer, context.RequestAborted);
         }
 
         // The browser's cookie goes too when it belongs to the ended session (it would be refused anyway).
@@ -98,7 +100,31 @@ internal static class SimpleSsoLogoutEndpoint
             await context.SignOutAsync(IdentityConstants.ApplicationScheme);
         }
 
-        context.Response.Redirect(request.Value.Next);
+        if (frontChannel.Count == 0)
+        {
+            context.Response.Redirect(request.Value.Next);
+            return;
+        }
+
+        // OIDC apps of the same session that asked for front-channel logout load their logout URL in this browser;
+        // a meta refresh (no script: the CSP allows none) then continues to the app, whose origin was checked above.
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.Headers.ContentSecurityPolicy = FrontChannelLogoutUri.ContentSecurityPolicyFor(frontChannel);
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.ContentType = "text/html; charset=utf-8";
+        var next = System.Net.WebUtility.HtmlEncode(request.Value.Next);
+        var page = new System.Text.StringBuilder()
+            .Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signing out</title>")
+            .Append("<meta http-equiv=\"refresh\" content=\"2;url=").Append(next).Append("\"></head><body>")
+            .Append("<p id=\"signed-out\">You have been signed out.</p>");
+        foreach (var uri in frontChannel)
+        {
+            page.Append("<iframe class=\"frontchannel-logout\" hidden width=\"0\" height=\"0\" title=\"Signing out of an application\" src=\"")
+                .Append(System.Net.WebUtility.HtmlEncode(uri.AbsoluteUri)).Append("\"></iframe>");
+        }
+
+        page.Append("<p><a id=\"continue\" href=\"").Append(next).Append("\">Continue</a></p></body></html>");
+        await context.Response.WriteAsync(page.ToString(), context.RequestAborted);
     }
 
     private static Task RefuseAsync(HttpContext context, ILogger logger, SimpleSsoError error)

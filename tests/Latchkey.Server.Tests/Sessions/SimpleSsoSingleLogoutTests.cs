@@ -192,6 +192,41 @@ public sealed class SimpleSsoSingleLogoutTests
     }
 
     [Fact]
+    public async Task Signing_out_of_the_app_frames_front_channel_logout_of_the_sessions_oidc_apps_before_returning()
+    {
+        await using var factory = new LatchkeyServerFactory();
+        var server = factory.UseRealKestrel();
+        var user = await factory.CreateUserAsync("carol", Password);
+        await using var wiki = await RegisterAsync(factory, server, "wiki", backChannel: true);
+        await factory.WithScopeAsync(async services =>
+        {
+            var descriptor = new OpenIddict.Abstractions.OpenIddictApplicationDescriptor
+            {
+                ClientId = "rp-front",
+                ClientType = OpenIddict.Abstractions.OpenIddictConstants.ClientTypes.Public,
+                DisplayName = "rp-front",
+            };
+            descriptor.RedirectUris.Add(new Uri("https://front.example/callback"));
+            descriptor.Properties["frontchannel_logout_uri"] = System.Text.Json.JsonSerializer.SerializeToElement("https://front.example/logout");
+            await services.GetRequiredService<OpenIddict.Abstractions.IOpenIddictApplicationManager>().CreateAsync(descriptor, Ct);
+        });
+        using var browser = NewBrowser();
+        await SignInThroughAppAsync(browser, wiki, "carol");
+        var sessionId = Assert.Single(await SsoSessionTests.SessionsOfAsync(factory, user.Id)).Id;
+        await factory.WithScopeAsync(services => services.GetRequiredService<SsoSessionRegistry>().RecordParticipantAsync(sessionId, SsoProtocols.Oidc, "rp-front", Ct));
+
+        using var signedOut = await browser.GetAsync(new Uri(wiki.BaseUrl, "signout"), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, signedOut.StatusCode);
+        var page = await HtmlForms.ParseAsync(signedOut);
+        Assert.Equal(["https://front.example/logout"], page.QuerySelectorAll("iframe.frontchannel-logout").Select(f => f.GetAttribute("src")).ToList());
+        Assert.Equal(wiki.BaseUrl.AbsoluteUri, page.QuerySelector("#continue")?.GetAttribute("href"));
+        var policy = Assert.Single(signedOut.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("frame-src https://front.example", policy, StringComparison.Ordinal);
+        Assert.Equal(SsoSessionEndReasons.Logout, Assert.Single(await SsoSessionTests.SessionsOfAsync(factory, user.Id)).EndReason);
+    }
+
+    [Fact]
     public async Task The_logout_endpoint_refuses_bad_requests_without_ending_anything()
     {
         await using var factory = new LatchkeyServerFactory();
