@@ -21,8 +21,8 @@ public sealed class RedisClusterBusTests : IAsyncDisposable
         var nodeB = await StartBusAsync(connectionString);
         var onA = new ConcurrentQueue<string>();
         var onB = new ConcurrentQueue<string>();
-        using var subscriptionA = nodeA.Subscribe(ClusterChannels.SessionEnded, onA.Enqueue);
-        using var subscriptionB = nodeB.Subscribe(ClusterChannels.SessionEnded, onB.Enqueue);
+        using var subscriptionA = nodeA.Subscribe(ClusterChannels.SessionEnded, MessagesInto(onA));
+        using var subscriptionB = nodeB.Subscribe(ClusterChannels.SessionEnded, MessagesInto(onB));
         await nodeA.StartListeningAsync();
         await nodeB.StartListeningAsync();
 
@@ -51,9 +51,9 @@ public sealed class RedisClusterBusTests : IAsyncDisposable
         var clients = new ConcurrentQueue<string>();
         var sessions = new ConcurrentQueue<string>();
         var foreign = new ConcurrentQueue<string>();
-        using var s1 = sameDeployment.Subscribe(ClusterChannels.ClientChanged, clients.Enqueue);
-        using var s2 = sameDeployment.Subscribe(ClusterChannels.SessionEnded, sessions.Enqueue);
-        using var s3 = otherDeployment.Subscribe(ClusterChannels.ClientChanged, foreign.Enqueue);
+        using var s1 = sameDeployment.Subscribe(ClusterChannels.ClientChanged, MessagesInto(clients));
+        using var s2 = sameDeployment.Subscribe(ClusterChannels.SessionEnded, MessagesInto(sessions));
+        using var s3 = otherDeployment.Subscribe(ClusterChannels.ClientChanged, MessagesInto(foreign));
         await sameDeployment.StartListeningAsync();
         await otherDeployment.StartListeningAsync();
 
@@ -75,17 +75,15 @@ public sealed class RedisClusterBusTests : IAsyncDisposable
         var listener = await StartBusAsync(connectionString);
         var gone = new ConcurrentQueue<string>();
         var kept = new ConcurrentQueue<string>();
-        var subscription = listener.Subscribe(ClusterChannels.KeysChanged, gone.Enqueue);
-        using var other = listener.Subscribe(ClusterChannels.KeysChanged, kept.Enqueue);
+        var subscription = listener.Subscribe(ClusterChannels.KeysChanged, MessagesInto(gone));
+        using var other = listener.Subscribe(ClusterChannels.KeysChanged, MessagesInto(kept));
         await listener.StartListeningAsync();
 
         subscription.Dispose();
         await publisher.PublishAsync(ClusterChannels.KeysChanged, "k");
 
         await WaitUntilAsync(() => kept.Contains("k"));
-        // A "drop everything" signal may reach it before the Dispose (StackExchange.Redis can report a restored
-        // connection while the subscriber connects); harmless, since handlers only ever drop cache entries for it.
-        Assert.DoesNotContain(gone, message => message != ClusterChannels.AllEntries);
+        Assert.Empty(gone);
     }
 
     [Fact]
@@ -167,4 +165,16 @@ public sealed class RedisClusterBusTests : IAsyncDisposable
             await connection.DisposeAsync();
         }
     }
+
+    // StackExchange.Redis may report a "restored" connection while the subscription connection first comes up, and the bus
+    // answers every restore with a drop-everything signal (harmless: handlers only drop cache entries). These tests are about
+    // messages, so they leave that signal out; the reconnect test below asserts it.
+    private static Action<string> MessagesInto(ConcurrentQueue<string> queue) =>
+        message =>
+        {
+            if (message != ClusterChannels.AllEntries)
+            {
+                queue.Enqueue(message);
+            }
+        };
 }
