@@ -1,3 +1,4 @@
+using Latchkey.Server.Hosting;
 using Latchkey.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -23,26 +24,6 @@ public sealed class ExpiredTokenSweeper(IServiceScopeFactory scopes, SimpleSsoSe
         return count;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(settings.SweepInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    await SweepAsync(stoppingToken);
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    // A busy or briefly unreachable database must not stop the host; the next tick retries.
-                    Log.SweepFailed(logger, exception);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicSweep.RunAsync(settings.SweepInterval, time, ct => SweepAsync(ct), exception => Log.SweepFailed(logger, exception), stoppingToken);
 }
