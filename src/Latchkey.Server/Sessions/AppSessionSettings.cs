@@ -88,6 +88,20 @@ public sealed class AppSessionSettings(LatchkeyDbContext db, IOpenIddictApplicat
         return true;
     }
 
+    /// <summary>A consumer's maximum session age and back-channel logout URL; null when unknown.</summary>
+    public async Task<(TimeSpan? MaxSessionAge, string? BackChannelLogoutUrl)?> GetConsumerAsync(string name, CancellationToken ct) =>
+        await db.Consumers.AsNoTracking().Where(c => c.Name == name)
+            .Select(c => new { c.MaxSessionAge, c.BackChannelLogoutUrl })
+            .FirstOrDefaultAsync(ct) is { } row
+            ? (row.MaxSessionAge, row.BackChannelLogoutUrl)
+            : null;
+
+    /// <summary>An OIDC client's maximum session age (null when it has none or is unknown).</summary>
+    public async Task<TimeSpan?> GetClientMaxSessionAgeAsync(string clientId, CancellationToken ct) =>
+        await applications.FindByClientIdAsync(clientId, ct) is { } application
+            ? ClientSettings.Read(await applications.GetPropertiesAsync(application, ct)).MaxSessionAge
+            : null;
+
     private static TimeSpan CheckAge(TimeSpan age) =>
         age < TimeSpan.FromMinutes(1) || age > MaxAllowedAge
             ? throw new AppSessionSettingsException($"The maximum session age must be between 1 minute and {MaxAllowedAge.TotalDays:0} days (got {age}).")

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Server.Pages.Admin;
 
-/// <summary>Which app an <c>_AppMfaForm</c> is about.</summary>
+/// <summary>Which app an <c>_AppMfaForm</c> or <c>_AppSessionForm</c> is about.</summary>
 public sealed record AppMfaTarget(string Protocol, string ClientId);
 
 /// <summary>The "requires MFA" switch of the consumer and client edit pages (one form, posted here, back to the edit page).</summary>
