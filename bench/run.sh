@@ -13,8 +13,8 @@
 #
 # Environment: BENCH_CONNECTIONS (16), BENCH_THREADS (1), BENCH_WARMUP / BENCH_DURATION (seconds),
 # BENCH_POSTGRES (base connection string, default Host=127.0.0.1;Port=55432;Username=postgres; "off" skips),
-# BENCH_SESSIONS (100000), BENCH_DJANGO_SIMPLE_SSO (directory holding the django-simple-sso 1.x source:
-# the folder containing the simple_sso package; without it that peer is skipped), BENCH_READY_TO_RUN (1 in
+# BENCH_SESSIONS (100000), BENCH_DJANGO_SIMPLE_SSO (folder holding django-simple-sso 1.x's simple_sso package
+# and the webservices package, see bench/README.md; without it that peer is skipped), BENCH_READY_TO_RUN (1 in
 # the full run: publish with ReadyToRun; 0 builds only). Needs root (or wrk
 # already installed), dotnet, node + npm, python3.
 set -euo pipefail
@@ -170,10 +170,22 @@ start_provider() {
 }
 stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
 
-cpu_seconds() { # pid → utime+stime in seconds
-  awk -v ticks="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / ticks }' "/proc/$1/stat"
+# CPU and peak RSS cover the server process and its descendants: gunicorn's workers are child processes
+# (for the single-process servers this is the process itself). A process that exits meanwhile is skipped.
+tree_pids() { # pid → that pid and its descendants' pids
+  local child
+  echo "$1"
+  for child in $(cat /proc/"$1"/task/*/children 2>/dev/null || true); do tree_pids "$child"; done
 }
-peak_rss_mib() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+tree_files() { # pid, file under /proc/<pid>/ → the concatenated files of the process tree
+  local pid files=()
+  for pid in $(tree_pids "$1"); do files+=("/proc/$pid/$2"); done
+  cat "${files[@]}" 2>/dev/null || true
+}
+cpu_seconds() { # pid → utime+stime in seconds (summed over the process tree)
+  tree_files "$1" stat | awk -v ticks="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); sum += $12 + $13 } END { printf "%.2f", sum / ticks }'
+}
+peak_rss_mib() { tree_files "$1" status | awk '/^VmHWM:/ { kb += $2 } END { printf "%.0f", kb / 1024 }'; } # summed over the tree
 rss_mib() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 check_jwt() { # name, curl args... → prints "alg/typ" of the access token; fails unless 200 with a JWS
@@ -320,26 +332,68 @@ SSO_COOKIE=$(python3 "$BENCH_DIR/tools/benchtool.py" session-cookie "$LATCHKEY_U
 [ -n "${SSO_COOKIE:-}" ] && sso_flows latchkey-sqlite "$LATCHKEY_URL/sso/" "$SSO_PUBLIC" "$SSO_PRIVATE" "$SSO_REDIRECT" "$SSO_COOKIE"
 stop_server
 
-if [ -n "${BENCH_DJANGO_SIMPLE_SSO:-}" ] && [ -d "$BENCH_DJANGO_SIMPLE_SSO/simple_sso" ]; then
-  if ! /usr/bin/python3 -c 'import django' 2>/dev/null || ! command -v gunicorn >/dev/null 2>&1; then
-    [ "$(id -u)" = 0 ] || die "python3-django and gunicorn are needed for the django-simple-sso peer (apt-get install python3-django gunicorn)"
-    log "installing python3-django and gunicorn (apt)"
-    apt-get install -y -qq --no-install-recommends python3-django gunicorn python3-itsdangerous </dev/null >/dev/null
+# django-simple-sso is not in Debian and the bench downloads nothing: BENCH_DJANGO_SIMPLE_SSO names a folder
+# holding the simple_sso package of django-simple-sso 1.x and, unless /usr/bin/python3 already imports it,
+# the webservices package simple_sso's server imports (bench/README.md says where both come from). They run
+# from a scratch copy in $WORK; the supplied folder is only read. webservices 0.5 is Python 2 code
+# (`import urlparse`): when the copy does not import, it is converted to Python 3 with the standard
+# library's lib2to3 (Debian python3-lib2to3), on the copy only. /usr/bin/python3 is Debian's interpreter with
+# python3-django, whatever `python3` comes first on PATH.
+DJANGO_PYTHON=/usr/bin/python3
+django_skip() { # reason, [failure] → an empty row with the reason; with "failure" the suite also fails at the end
+  log "django-simple-sso: $1"
+  row simple-sso-flow django-simple-sso "" "" "" "" "" "" "" "not run: $1"
+  if [ "${2:-}" = failure ]; then FAILED+=("simple-sso-flow/django-simple-sso: $1"); fi
+}
+django_apt() { # packages... → installs them when root (false otherwise)
+  [ "$(id -u)" = 0 ] || return 1
+  log "installing $* (apt)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >/dev/null \
+    || { apt-get update -qq </dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >/dev/null; }
+}
+django_peer() {
+  local src=$BENCH_DJANGO_SIMPLE_SSO public private session port
+  [ -d "$src/simple_sso/sso_server" ] \
+    || { django_skip "BENCH_DJANGO_SIMPLE_SSO=$src holds no simple_sso/sso_server (see bench/README.md)" failure; return 0; }
+  if ! "$DJANGO_PYTHON" -c 'import django, gunicorn, itsdangerous, requests' 2>/dev/null; then
+    django_apt python3-django gunicorn python3-itsdangerous python3-requests \
+      || { django_skip "$DJANGO_PYTHON lacks Django, gunicorn, itsdangerous or requests (apt-get install python3-django gunicorn python3-itsdangerous python3-requests)" failure; return 0; }
   fi
-  DJANGO_PORT=$(free_port)
-  DJANGO_DB="$WORK/django.sqlite3"
-  export PYTHONPATH="$BENCH_DIR/peers/django-sso:$BENCH_DJANGO_SIMPLE_SSO" DJANGO_SETTINGS_MODULE=benchsso.settings BENCH_DJANGO_DB="$DJANGO_DB"
-  /usr/bin/python3 "$BENCH_DIR/peers/django-sso/setup_peer.py" "$BENCH_USER" "$BENCH_PASSWORD" http://127.0.0.1:9 >"$WORK/django-setup.txt" 2>"$WORK/django-setup.err" \
-    || { cat "$WORK/django-setup.err" >&2; die "django-simple-sso peer setup failed"; }
-  read -r DJ_PUBLIC DJ_PRIVATE DJ_COOKIE <"$WORK/django-setup.txt"
-  # gunicorn's sync workers, one per core: the usual production setting for a CPU-bound Django app.
-  exec_in_background django-simple-sso gunicorn --workers "$(nproc)" --bind "127.0.0.1:$DJANGO_PORT" --access-logfile - --log-level warning benchsso.wsgi
-  wait_for "http://127.0.0.1:$DJANGO_PORT/healthz" "$SERVER_PID" django-simple-sso
-  sso_flows django-simple-sso "http://127.0.0.1:$DJANGO_PORT/server/" "$DJ_PUBLIC" "$DJ_PRIVATE" "$SSO_REDIRECT" "sessionid=$DJ_COOKIE"
+  local copy="$WORK/django-simple-sso"
+  mkdir -p "$copy"
+  cp -R "$src/simple_sso" "$copy/"
+  if [ -d "$src/webservices" ]; then cp -R "$src/webservices" "$copy/"; fi
+  # The peer's module path, settings, database and secret (one secret for setup_peer.py and every worker).
+  local django_env=(env PYTHONPATH="$BENCH_DIR/peers/django-sso:$copy" DJANGO_SETTINGS_MODULE=benchsso.settings
+    BENCH_DJANGO_DB="$WORK/django.sqlite3" BENCH_DJANGO_SECRET="$(head -c 32 /dev/urandom | base64 -w0)")
+  if ! "${django_env[@]}" "$DJANGO_PYTHON" -c 'import webservices.models, webservices.sync' 2>/dev/null && [ -d "$copy/webservices" ]; then
+    "$DJANGO_PYTHON" -c 'import lib2to3' 2>/dev/null || django_apt python3-lib2to3 \
+      || { django_skip "webservices needs converting to Python 3 and lib2to3 is missing (apt-get install python3-lib2to3)" failure; return 0; }
+    log "django-simple-sso: converting the scratch copy of webservices to Python 3 (lib2to3)"
+    "$DJANGO_PYTHON" -W ignore::DeprecationWarning -m lib2to3 --write --nobackups "$copy/webservices" >"$WORK/webservices-2to3.log" 2>&1 \
+      || { cat "$WORK/webservices-2to3.log" >&2; django_skip "lib2to3 could not convert webservices" failure; return 0; }
+  fi
+  "${django_env[@]}" "$DJANGO_PYTHON" -c 'import simple_sso.sso_server, webservices.models, webservices.sync' 2>"$WORK/django-import.err" \
+    || { cat "$WORK/django-import.err" >&2; django_skip "simple_sso or webservices does not import (webservices goes next to simple_sso, see bench/README.md)" failure; return 0; }
+  "${django_env[@]}" "$DJANGO_PYTHON" "$BENCH_DIR/peers/django-sso/setup_peer.py" "$BENCH_USER" "$BENCH_PASSWORD" http://127.0.0.1:9 \
+    >"$WORK/django-setup.txt" 2>"$WORK/django-setup.err" \
+    || { cat "$WORK/django-setup.err" >&2; django_skip "setup_peer.py failed" failure; return 0; }
+  read -r public private session <"$WORK/django-setup.txt"
+  port=$(free_port)
+  # gunicorn's sync workers, one per core: the usual production setting for a CPU-bound Django app. No access
+  # log (Latchkey logs at Warning too). env execs Python, so the server pid is gunicorn's master; the workers
+  # are its children, which cpu_seconds and peak_rss_mib include.
+  exec_in_background django-simple-sso "${django_env[@]}" "$DJANGO_PYTHON" -m gunicorn --workers "$(nproc)" --bind "127.0.0.1:$port" \
+    --log-level warning benchsso.wsgi
+  wait_for "http://127.0.0.1:$port/healthz" "$SERVER_PID" django-simple-sso
+  log "django-simple-sso: gunicorn master $SERVER_PID, workers $(tree_pids "$SERVER_PID" | tail -n +2 | paste -sd ' ')"
+  sso_flows django-simple-sso "http://127.0.0.1:$port/server/" "$public" "$private" "$SSO_REDIRECT" "sessionid=$session"
   stop_server
-  unset PYTHONPATH DJANGO_SETTINGS_MODULE
+}
+if [ -n "${BENCH_DJANGO_SIMPLE_SSO:-}" ]; then
+  django_peer
 else
-  log "django-simple-sso skipped: set BENCH_DJANGO_SIMPLE_SSO to a directory containing the simple_sso package of django-simple-sso 1.x (e.g. an unpacked sdist); nothing is downloaded"
+  log "django-simple-sso skipped: set BENCH_DJANGO_SIMPLE_SSO to a folder holding the simple_sso package of django-simple-sso 1.x and the webservices package (bench/README.md); nothing is downloaded"
   row simple-sso-flow django-simple-sso "" "" "" "" "" "" "" "skipped: BENCH_DJANGO_SIMPLE_SSO not set"
 fi
 

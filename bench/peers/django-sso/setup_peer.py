@@ -13,11 +13,16 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from simple_sso.sso_server.models import Consumer  # noqa: E402
 
 user_name, password, _origin = sys.argv[1:4]
 call_command("migrate", verbosity=0, interactive=False)
+# The same SQLite configuration as Latchkey's (WAL, synchronous=NORMAL: see benchsso/apps.py). WAL persists in
+# the file, so it is set once here, before gunicorn starts.
+with connection.cursor() as cursor:
+    cursor.execute("PRAGMA journal_mode=WAL")
 user = get_user_model().objects.create_user(user_name, f"{user_name}@example.test", password)
 consumer = Consumer.objects.create(name="bench-app")
 client = Client()
