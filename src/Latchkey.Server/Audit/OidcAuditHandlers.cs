@@ -75,48 +75,65 @@ public static class OidcAuditHandlers
             var userId = Guid.TryParse(subject, out var id) ? id : (Guid?)null;
             var userName = principal?.GetClaim(Claims.PreferredUsername) ?? principal?.GetClaim(Claims.Name) ?? principal?.FindFirst(ClaimTypes.Name)?.Value;
             var grant = context.Request?.GrantType;
-            var isUser = userId is not null;
-            var details = new Dictionary<string, string> { ["endpoint"] = context.EndpointType.ToString().ToLowerInvariant() };
-            if (grant is not null)
-            {
-                details["grant_type"] = grant;
-            }
-
-            if (principal?.GetScopes() is { Length: > 0 } scopes)
-            {
-                details["scope"] = string.Join(' ', scopes);
-            }
-
-            var app = clientId is null ? null : AuditRecord.OidcApp(clientId);
+            var scopes = principal?.GetScopes() ?? [];
             var ct = context.CancellationToken;
             if (codes.Count > 0)
             {
+                var details = Details(context.EndpointType, grant, scopes);
+                details["types"] = string.Join(' ', codes);
                 await audit.AppendAsync(
                     new AuditRecord(AuditEvents.CodeIssued, AuditOutcome.Success)
                     {
                         SubjectId = userId,
-                        SubjectName = isUser ? userName : null,
-                        App = app,
-                        Details = new Dictionary<string, string>(details) { ["types"] = string.Join(' ', codes) },
+                        SubjectName = userId is null ? null : userName,
+                        App = clientId is null ? null : AuditRecord.OidcApp(clientId),
+                        Details = details,
                     },
                     ct);
             }
 
             if (tokens.Count > 0)
             {
-                await audit.AppendAsync(
-                    new AuditRecord(AuditEvents.TokenIssued, AuditOutcome.Success)
-                    {
-                        // At the token endpoint the client acts (for a user, or for itself with client_credentials).
-                        ActorName = context.EndpointType == OpenIddictServerEndpointType.Token ? clientId : null,
-                        SubjectId = userId,
-                        SubjectName = isUser ? userName : clientId,
-                        App = app,
-                        Details = new Dictionary<string, string>(details) { ["types"] = string.Join(' ', tokens) },
-                    },
-                    ct);
+                await audit.AppendAsync(TokenIssuedRecord(context.EndpointType, grant, clientId, userId, userName, scopes, tokens), ct);
             }
         }
+    }
+
+    /// <summary>
+    /// The <c>token.issued</c> entry; also written by <see cref="Oidc.ClientCredentials.ClientCredentialsFastPath"/>, which
+    /// issues client_credentials tokens without this pipeline and must leave the same trail.
+    /// </summary>
+    public static AuditRecord TokenIssuedRecord(
+        OpenIddictServerEndpointType endpoint, string? grant, string? clientId, Guid? userId, string? userName,
+        IReadOnlyCollection<string> scopes, IReadOnlyCollection<string> tokens)
+    {
+        var details = Details(endpoint, grant, scopes);
+        details["types"] = string.Join(' ', tokens);
+        return new AuditRecord(AuditEvents.TokenIssued, AuditOutcome.Success)
+        {
+            // At the token endpoint the client acts (for a user, or for itself with client_credentials).
+            ActorName = endpoint == OpenIddictServerEndpointType.Token ? clientId : null,
+            SubjectId = userId,
+            SubjectName = userId is not null ? userName : clientId,
+            App = clientId is null ? null : AuditRecord.OidcApp(clientId),
+            Details = details,
+        };
+    }
+
+    private static Dictionary<string, string> Details(OpenIddictServerEndpointType endpoint, string? grant, IReadOnlyCollection<string> scopes)
+    {
+        var details = new Dictionary<string, string> { ["endpoint"] = endpoint.ToString().ToLowerInvariant() };
+        if (grant is not null)
+        {
+            details["grant_type"] = grant;
+        }
+
+        if (scopes.Count > 0)
+        {
+            details["scope"] = string.Join(' ', scopes);
+        }
+
+        return details;
     }
 
     /// <summary>After the revocation endpoint answered.</summary>

@@ -1,6 +1,7 @@
 using Latchkey.Server.Accounts.Passkeys;
 using Latchkey.Server.Hosting.RateLimiting;
 using Latchkey.Server.Oidc;
+using Latchkey.Server.Oidc.ClientCredentials;
 using Latchkey.Server.Sessions;
 using Latchkey.Server.SimpleSso;
 using Latchkey.Server.Telemetry;
@@ -24,6 +25,8 @@ public static class LatchkeyApplicationExtensions
         app.UseRouting();
         // Before authentication: an over-budget request must not cost a password hash (client secrets, cookies).
         app.UseLatchkeyRateLimiting();
+        // Valid client_credentials requests are answered here; everything else goes on to OpenIddict (in authentication).
+        app.UseLatchkeyClientCredentialsFastPath();
         app.UseAuthentication();
         app.UseAuthorization();
 

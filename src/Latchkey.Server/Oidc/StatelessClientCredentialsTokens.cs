@@ -15,6 +15,12 @@ namespace Latchkey.Server.Oidc;
 public sealed class StatelessClientCredentialsOptions
 {
     public bool StatelessClientCredentialsTokens { get; set; } = true;
+
+    /// <summary>
+    /// <c>Latchkey:Oidc:ClientCredentialsFastPath</c> (default true): valid client_credentials requests are answered by
+    /// <see cref="ClientCredentials.ClientCredentialsFastPath"/> instead of OpenIddict's pipeline (same tokens, a third of the CPU).
+    /// </summary>
+    public bool ClientCredentialsFastPath { get; set; } = true;
 }
 
 /// <summary>
