@@ -162,6 +162,19 @@ public sealed class ClientCredentialsFastPathTests
         Assert.Equal("basic-service", ReadJwt(JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!).Subject);
     }
 
+    [Fact]
+    public async Task A_client_with_feature_requirements_is_left_to_OpenIddict()
+    {
+        var (host, _, pipeline) = await StartAsync(fastPath: true);
+        await using var lifetime = host;
+        var demanding = await host.CreateClientAsync("par-service", requirePar: true);
+
+        var (status, _, _) = await SendAsync(host, Grant(demanding));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(1, pipeline.SignIns);
+    }
+
     public static TheoryData<string, string, string> RequestsLeftToOpenIddict => new()
     {
         // name, form tweak, expected error (null: success through OpenIddict)

@@ -27,8 +27,9 @@ internal sealed class FastPathClient
     public string? SecretHash { get; }
 
     /// <summary>
-    /// A confidential client allowed the token endpoint and the client_credentials grant, with no per-client
-    /// token settings (lifetimes, formats): the only shape the fast path issues for.
+    /// A confidential client with a secret, allowed the token endpoint and the client_credentials grant, with no
+    /// per-client token settings (lifetimes, formats), no feature requirements and no registered keys: the only
+    /// shape the fast path issues for.
     /// </summary>
     public bool Eligible { get; }
 
@@ -53,7 +54,10 @@ internal sealed class FastPathClient
             && !string.IsNullOrEmpty(application.ClientSecret)
             && permissions.Contains(Permissions.Endpoints.Token)
             && permissions.Contains(Permissions.GrantTypes.ClientCredentials)
-            && IsEmptyObject(application.Settings);
+            && IsEmptyObject(application.Settings)
+            // Feature requirements and registered client keys change what OpenIddict demands of a client: its call.
+            && ReadArray(application.Requirements).Count == 0
+            && string.IsNullOrWhiteSpace(application.JsonWebKeySet);
         return new FastPathClient(application.ClientSecret, eligible, scopes);
     }
 
