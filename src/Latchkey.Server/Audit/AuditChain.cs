@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -21,7 +22,8 @@ public static class AuditChain
     public static string ComputeHash(AuditEntry entry, byte[] key)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var canonical = Canonical(
+        return Mac(
+            key,
             Version,
             entry.Sequence.ToString(CultureInfo.InvariantCulture),
             FormatTime(entry.Time),
@@ -37,13 +39,13 @@ public static class AuditChain
             entry.Details,
             entry.PreviousHash,
             entry.KeyId);
-        return Convert.ToHexStringLower(HMACSHA256.HashData(key, canonical));
     }
 
     public static string ComputeMac(AuditArchiveCheckpoint checkpoint, byte[] key)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        var canonical = Canonical(
+        return Mac(
+            key,
             "checkpoint-1",
             checkpoint.FirstSequence.ToString(CultureInfo.InvariantCulture),
             checkpoint.LastSequence.ToString(CultureInfo.InvariantCulture),
@@ -52,7 +54,6 @@ public static class AuditChain
             checkpoint.FileSha256,
             FormatTime(checkpoint.ArchivedAt),
             checkpoint.KeyId);
-        return Convert.ToHexStringLower(HMACSHA256.HashData(key, canonical));
     }
 
     /// <summary>Constant-time comparison of two hex hashes.</summary>
@@ -70,25 +71,45 @@ public static class AuditChain
     public static string FormatTime(DateTimeOffset time) =>
         time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private static byte[] Canonical(params string?[] fields)
+    /// <summary>
+    /// HMAC-SHA256 of the canonical form, written into one pooled buffer sized exactly up front: every token
+    /// issuance hashes an entry, and a stream plus an array per field showed up in the token endpoint's profile.
+    /// </summary>
+    private static string Mac(byte[] key, params ReadOnlySpan<string?> fields)
     {
-        using var buffer = new MemoryStream();
-        Span<byte> length = stackalloc byte[4];
+        var length = 0;
         foreach (var field in fields)
         {
-            if (field is null)
-            {
-                BinaryPrimitives.WriteUInt32BigEndian(length, uint.MaxValue);
-                buffer.Write(length);
-                continue;
-            }
-
-            var bytes = Encoding.UTF8.GetBytes(field);
-            BinaryPrimitives.WriteUInt32BigEndian(length, (uint)bytes.Length);
-            buffer.Write(length);
-            buffer.Write(bytes);
+            length += sizeof(uint) + (field is null ? 0 : Encoding.UTF8.GetByteCount(field));
         }
 
-        return buffer.ToArray();
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var canonical = rented.AsSpan(0, length);
+            var written = 0;
+            foreach (var field in fields)
+            {
+                if (field is null)
+                {
+                    BinaryPrimitives.WriteUInt32BigEndian(canonical[written..], uint.MaxValue);
+                    written += sizeof(uint);
+                    continue;
+                }
+
+                var bytes = Encoding.UTF8.GetBytes(field, canonical[(written + sizeof(uint))..]);
+                BinaryPrimitives.WriteUInt32BigEndian(canonical[written..], (uint)bytes);
+                written += sizeof(uint) + bytes;
+            }
+
+            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+            HMACSHA256.HashData(key, canonical, mac);
+            return Convert.ToHexStringLower(mac);
+        }
+        finally
+        {
+            // Entry contents are not secret (they are stored in clear), so the buffer needs no clearing.
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
-using Latchkey.Server.Storage;
+using Latchkey.Server.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Audit;
 
@@ -9,15 +10,18 @@ namespace Latchkey.Server.Audit;
 /// them in ONE transaction under the chain lock, then completes every caller's task. Under load (the token
 /// endpoint audits every issuance) many appends share one commit and its fsync; alone, an append costs one
 /// small transaction. A caller's task completes only after its batch committed, so nothing acknowledged is
-/// lost when the process dies.
+/// lost when the process dies. A batch is written with plain ADO.NET on the writer's own connection
+/// (<see cref="AuditEntryStore"/>), not through a DbContext: at token-endpoint rates the EF Core machinery
+/// per batch cost more than the chain.
 /// </summary>
-public sealed partial class AuditWriter(IServiceScopeFactory scopes, AuditChainKeys keys, ILogger<AuditWriter> logger) : IDisposable, IAsyncDisposable
+public sealed partial class AuditWriter(IOptions<LatchkeyOptions> options, AuditChainKeys keys, ILogger<AuditWriter> logger) : IDisposable, IAsyncDisposable
 {
-    private const int MaxBatch = 256;
+    internal const int MaxBatch = 256;
     private const int Attempts = 3;
 
     private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _gate = new();
+    private AuditEntryStore? _store;
     private Task? _loop;
 
     /// <summary>Queues <paramref name="entry"/> (sequence, previous hash and hash are filled in here) and completes when it is committed.</summary>
@@ -49,6 +53,7 @@ public sealed partial class AuditWriter(IServiceScopeFactory scopes, AuditChainK
 
     private async Task RunAsync()
     {
+        await using var store = _store = new AuditEntryStore(options.Value);
         var batch = new List<PendingAppend>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
@@ -99,46 +104,36 @@ public sealed partial class AuditWriter(IServiceScopeFactory scopes, AuditChainK
     {
         using var activity = Telemetry.LatchkeyMetrics.ActivitySource.StartActivity("audit.commit");
         activity?.SetTag("latchkey.audit.batch_size", batch.Count);
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<LatchkeyDbContext>();
-        await using var transaction = await AuditChainLock.BeginAsync(db, CancellationToken.None);
-        var (sequence, previousHash) = await ReadHeadAsync(db);
-        var (keyId, key) = keys.Current;
-        var entries = new List<AuditEntry>(batch.Count);
-        foreach (var pending in batch)
+        var store = _store!;
+        try
         {
-            // A fresh copy per attempt, so a rolled-back attempt leaves no half-chained state behind.
-            var entry = Copy(pending.Entry);
-            entry.Sequence = ++sequence;
-            entry.PreviousHash = previousHash;
-            entry.KeyId = keyId;
-            entry.Hash = AuditChain.ComputeHash(entry, key);
-            previousHash = entry.Hash;
-            entries.Add(entry);
+            var (transaction, sequence, previousHash) = await store.BeginAsync();
+            await using (transaction)
+            {
+                var (keyId, key) = keys.Current;
+                var entries = new AuditEntry[batch.Count];
+                for (var i = 0; i < entries.Length; i++)
+                {
+                    // A fresh copy per attempt, so a rolled-back attempt leaves no half-chained state behind.
+                    var entry = Copy(batch[i].Entry);
+                    entry.Sequence = ++sequence;
+                    entry.PreviousHash = previousHash;
+                    entry.KeyId = keyId;
+                    entry.Hash = AuditChain.ComputeHash(entry, key);
+                    previousHash = entry.Hash;
+                    entries[i] = entry;
+                }
+
+                await store.InsertAsync(transaction, entries);
+                await transaction.CommitAsync();
+            }
         }
-
-        db.AddRange(entries);
-        await db.SaveChangesAsync();
-        await transaction.CommitAsync();
-    }
-
-    /// <summary>The last entry's sequence and hash; after retention emptied the table, the newest archive checkpoint's.</summary>
-    internal static async Task<(long Sequence, string Hash)> ReadHeadAsync(LatchkeyDbContext db)
-    {
-        var head = await db.Set<AuditEntry>().AsNoTracking()
-            .OrderByDescending(e => e.Sequence)
-            .Select(e => new { e.Sequence, e.Hash })
-            .FirstOrDefaultAsync();
-        if (head is not null)
+        catch
         {
-            return (head.Sequence, head.Hash);
+            // The transaction was rolled back (or the connection broke); the retry starts on a fresh connection.
+            await store.ResetAsync();
+            throw;
         }
-
-        var checkpoint = await db.Set<AuditArchiveCheckpoint>().AsNoTracking()
-            .OrderByDescending(c => c.LastSequence)
-            .Select(c => new { c.LastSequence, c.LastHash })
-            .FirstOrDefaultAsync();
-        return checkpoint is null ? (0, AuditChain.Genesis) : (checkpoint.LastSequence, checkpoint.LastHash);
     }
 
     private static AuditEntry Copy(AuditEntry e) => new()

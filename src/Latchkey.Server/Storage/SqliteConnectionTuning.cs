@@ -24,7 +24,11 @@ public sealed class SqliteConnectionTuning(bool relaxedSync) : DbConnectionInter
         command.ExecuteNonQuery();
     }
 
-    public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default) =>
+        ApplyAsync(connection, cancellationToken);
+
+    /// <summary>The same settings on a connection opened outside EF Core (the audit writer's own connection).</summary>
+    public async Task ApplyAsync(DbConnection connection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var command = connection.CreateCommand();
