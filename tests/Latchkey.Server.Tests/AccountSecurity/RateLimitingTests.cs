@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using Latchkey.Server.Hosting.RateLimiting;
 using Latchkey.Server.Tests.Infrastructure;
@@ -208,6 +210,32 @@ public sealed class RateLimitingTests
         Assert.Equal(HttpStatusCode.BadRequest, await PostGarbage());
         // It still counted against the address.
         Assert.Equal(HttpStatusCode.TooManyRequests, await PostGarbage());
+    }
+
+    [Fact]
+    public async Task Anonymous_passkey_options_are_budgeted_per_address_and_refused_as_json_without_storing_a_ceremony()
+    {
+        await using var factory = new LatchkeyServerFactory().WithSetting("Latchkey:RateLimits:Ceremony:PerIp:PermitLimit", "2");
+        var browser = factory.CreateBrowser();
+        var token = await Accounts.Passkeys.PasskeyTestKit.TokenAsync(browser, "/account/login");
+        async Task<long> CeremoniesAsync() => await factory.WithScopeAsync(services =>
+            services.GetRequiredService<Latchkey.Server.Storage.LatchkeyDbContext>().Set<Latchkey.Server.Accounts.Passkeys.PasskeyCeremony>().LongCountAsync());
+
+        await Accounts.Passkeys.PasskeyTestKit.OptionsAsync(browser, Accounts.Passkeys.PasskeyTestKit.SignInOptions, token);
+        await Accounts.Passkeys.PasskeyTestKit.OptionsAsync(browser, Accounts.Passkeys.PasskeyTestKit.SignInOptions, token);
+        var stored = await CeremoniesAsync();
+        using var limited = await Accounts.Passkeys.PasskeyTestKit.PostJsonAsync(browser, Accounts.Passkeys.PasskeyTestKit.SignInOptions, token, "{}");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.True(limited.Headers.Contains("Retry-After"));
+        Assert.StartsWith("application/json", limited.Content.Headers.ContentType!.ToString());
+        var body = JsonDocument.Parse(await limited.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("rate_limited", body.GetProperty("error").GetString());
+        Assert.StartsWith("Too many passkey requests", body.GetProperty("message").GetString());
+        Assert.Equal(stored, await CeremoniesAsync());
+        // Showing the login page is not what is budgeted.
+        using var page = await browser.GetAsync("/account/login");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
     }
 
     [Theory]

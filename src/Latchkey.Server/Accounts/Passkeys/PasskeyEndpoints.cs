@@ -28,13 +28,13 @@ public static class PasskeyEndpoints
     public static WebApplication MapLatchkeyPasskeys(this WebApplication app)
     {
         var group = app.MapGroup(BasePath).DisableAntiforgery();
-        group.MapPost("/registration/options", BeginRegistrationAsync);
+        // Every options request stores a one-time ceremony row: budgeted per address like page views (see RateLimitPolicies.Ceremony).
+        group.MapPost("/registration/options", BeginRegistrationAsync).RequireRateLimiting(RateLimitPolicies.Ceremony);
         group.MapPost("/registration", CompleteRegistrationAsync);
-        group.MapPost("/signin/options", BeginSignInAsync).AllowAnonymous();
-        // Answers are guesses against an account, budgeted like passwords and codes; options are not (the login page asks for
-        // one on every view for autofill), and their rows expire and are swept.
+        group.MapPost("/signin/options", BeginSignInAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Ceremony);
+        // Answers are guesses against an account, budgeted like passwords and codes.
         group.MapPost("/signin", CompleteSignInAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Login);
-        group.MapPost("/second-factor/options", BeginSecondFactorAsync).AllowAnonymous();
+        group.MapPost("/second-factor/options", BeginSecondFactorAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Ceremony);
         group.MapPost("/second-factor", CompleteSecondFactorAsync).AllowAnonymous().RequireRateLimiting(RateLimitPolicies.Mfa);
         return app;
     }

@@ -54,17 +54,28 @@ public sealed class LatchkeyRateLimitOptions
         PerAccount = RateLimitRule.Of(600, TimeSpan.FromMinutes(1)),
     };
 
+    /// <summary>
+    /// Passkey options (a WebAuthn challenge, stored as a one-time row until it expires). The login page asks for one on
+    /// every view for autofill, so the budget is a page-view budget: generous for people behind one NAT, small for a flood.
+    /// </summary>
+    public RateLimitPolicyOptions Ceremony { get; set; } = new()
+    {
+        PerIp = RateLimitRule.Of(300, TimeSpan.FromMinutes(1)),
+        PerAccount = RateLimitRule.Of(300, TimeSpan.FromMinutes(1)),
+    };
+
     public RateLimitPolicyOptions For(string policy) => policy switch
     {
         RateLimitPolicies.Login => Login,
         RateLimitPolicies.Mfa => Mfa,
         RateLimitPolicies.PasswordReset => PasswordReset,
         RateLimitPolicies.Token => Token,
+        RateLimitPolicies.Ceremony => Ceremony,
         _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "Unknown rate-limit policy."),
     };
 
     internal IEnumerable<(string Key, RateLimitRule Rule)> Rules() =>
-        from pair in new (string Name, RateLimitPolicyOptions Policy)[] { ("Login", Login), ("Mfa", Mfa), ("PasswordReset", PasswordReset), ("Token", Token) }
+        from pair in new (string Name, RateLimitPolicyOptions Policy)[] { ("Login", Login), ("Mfa", Mfa), ("PasswordReset", PasswordReset), ("Token", Token), ("Ceremony", Ceremony) }
         from rule in new[] { ("PerIp", pair.Policy.PerIp), ("PerAccount", pair.Policy.PerAccount) }
         select ($"Latchkey:RateLimits:{pair.Name}:{rule.Item1}", rule.Item2);
 }

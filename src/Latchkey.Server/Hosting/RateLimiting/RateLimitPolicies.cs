@@ -12,5 +12,8 @@ public static class RateLimitPolicies
     public const string PasswordReset = "password-reset";
     public const string Token = "token";
 
-    public static readonly IReadOnlyList<string> All = [Login, Mfa, PasswordReset, Token];
+    /// <summary>Anonymous passkey options: each one stores a ceremony row, so a flood must not grow the table unbounded.</summary>
+    public const string Ceremony = "ceremony";
+
+    public static readonly IReadOnlyList<string> All = [Login, Mfa, PasswordReset, Token, Ceremony];
 }

@@ -44,6 +44,18 @@ public sealed class RateLimitRejection(TimeProvider time, ILogger<RateLimitRejec
             return;
         }
 
+        if (target?.Policy == RateLimitPolicies.Ceremony)
+        {
+            // Asked for by script (passkeys.js), which shows "message" the way it shows the passkey endpoints' own errors.
+            http.Response.ContentType = "application/json; charset=utf-8";
+            await JsonSerializer.SerializeAsync(http.Response.Body, new Dictionary<string, string>
+            {
+                ["error"] = "rate_limited",
+                ["message"] = MessageFor(target.Policy, seconds),
+            }, cancellationToken: ct);
+            return;
+        }
+
         http.Response.ContentType = "text/html; charset=utf-8";
         var message = HtmlEncoder.Default.Encode(MessageFor(target?.Policy, seconds));
         await http.Response.WriteAsync($"""
@@ -70,6 +82,7 @@ public sealed class RateLimitRejection(TimeProvider time, ILogger<RateLimitRejec
             RateLimitPolicies.Login => $"Too many sign-in attempts. Please wait {when} and try again.",
             RateLimitPolicies.Mfa => $"Too many verification attempts. Please wait {when} and try again.",
             RateLimitPolicies.PasswordReset => $"Too many password-reset or verification requests. Please wait {when} and try again.",
+            RateLimitPolicies.Ceremony => $"Too many passkey requests from your network. Please wait {when} and try again.",
             _ => $"Too many requests. Please wait {when} and try again.",
         };
     }

@@ -115,6 +115,10 @@ public sealed class RateLimitTargetMiddleware(RequestDelegate next, IOptions<Lat
             case RateLimitPolicies.Mfa:
                 return await SignedInUserAsync(http) ?? FormValue(form, "username");
 
+            case RateLimitPolicies.Ceremony:
+                // Passkey options post JSON and name nobody; registering one is done signed in.
+                return await SignedInUserAsync(http);
+
             case RateLimitPolicies.PasswordReset:
                 return FormValue(form, "email") ?? FormValue(form, "username") ?? await SignedInUserAsync(http);
 
