@@ -303,15 +303,16 @@ stop_server
 
 # ---------------------------------------------------------------- 3: simple-sso flow
 # One flow = request-token (signed POST) + authorize (browser GET with an existing SSO session cookie) +
-# verify (signed POST), driven by benchtool.py: wrk cannot sign (HMAC-SHA1) bodies. The driver is Python and
-# shares the cores with the server, so it caps what can be measured; its own CPU is reported in the note.
+# verify (signed POST), driven by tools/sso-flow-driver.mjs (Node, keep-alive connections, a cookie jar per
+# loop like a browser): wrk cannot sign (HMAC-SHA1) bodies. The driver shares the cores with the server, so its
+# own CPU is reported in the note. BENCH_SSO_PROCESSES driver processes × BENCH_SSO_THREADS concurrent flows each.
 SSO_PROCS=${BENCH_SSO_PROCESSES:-2}; SSO_THREADS=${BENCH_SSO_THREADS:-8}
 sso_flows() { # scenario server, base url, public, private, redirect_to, cookie
   local before after out driver_before driver_after
-  python3 "$BENCH_DIR/tools/benchtool.py" simple-sso "$2" "$3" "$4" "$5" "$6" "$WARMUP" "$SSO_PROCS" "$SSO_THREADS" >/dev/null 2>"$WORK/sso-warmup.err" || true
+  node "$BENCH_DIR/tools/sso-flow-driver.mjs" "$2" "$3" "$4" "$5" "$6" "$WARMUP" "$SSO_PROCS" "$SSO_THREADS" >/dev/null 2>"$WORK/sso-warmup.err" || true
   before=$(cpu_seconds "$SERVER_PID")
   driver_before=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
-  out=$(python3 "$BENCH_DIR/tools/benchtool.py" simple-sso "$2" "$3" "$4" "$5" "$6" "$DURATION" "$SSO_PROCS" "$SSO_THREADS" 2>"$WORK/sso.err") \
+  out=$(node "$BENCH_DIR/tools/sso-flow-driver.mjs" "$2" "$3" "$4" "$5" "$6" "$DURATION" "$SSO_PROCS" "$SSO_THREADS" 2>"$WORK/sso.err") \
     || { cat "$WORK/sso.err" >&2; FAILED+=("simple-sso-flow/$1: driver failed"); return 0; }
   after=$(cpu_seconds "$SERVER_PID")
   driver_after=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
