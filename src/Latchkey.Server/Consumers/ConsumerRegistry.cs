@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Latchkey.Server.SimpleSso;
 using Latchkey.Server.Storage;
 using Latchkey.SimpleSso;
 using Microsoft.AspNetCore.DataProtection;
@@ -10,14 +10,30 @@ namespace Latchkey.Server.Consumers;
 /// Creates, lists, re-keys and resolves simple-sso consumers. Private keys are stored only in
 /// Data Protection form and leave this class only when created, rotated or resolved for signing.
 /// </summary>
-public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvider dataProtection, TimeProvider time, Audit.IAuditLog? audit = null)
+public sealed class ConsumerRegistry(
+    LatchkeyDbContext db,
+    IDataProtectionProvider dataProtection,
+    TimeProvider time,
+    Audit.IAuditLog? audit = null,
+    ConsumerKeyProtector? keyProtector = null)
 {
     /// <summary>The Data Protection purpose of consumer private keys; changing it orphans every stored key.</summary>
-    public const string ProtectorPurpose = "Latchkey.ConsumerKey.v1";
+    public const string ProtectorPurpose = ConsumerKeyProtector.Purpose;
 
     private const int MaxNameLength = 255;
 
-    private readonly IDataProtector _protector = dataProtection.CreateProtector(ProtectorPurpose);
+    // Compiled once: every signed simple-sso request resolves its key pair, and EF's per-call query-cache
+    // lookup (parameter extraction, expression hashing) cost more than the query itself.
+    private static readonly PerModelCompiledQuery<Func<LatchkeyDbContext, string, CancellationToken, Task<ConsumerKey?>>> KeyByPublicKey = new(() =>
+        EF.CompileAsyncQuery((LatchkeyDbContext context, string publicKey, CancellationToken ct) =>
+            context.ConsumerKeys.AsNoTracking().Include(k => k.Consumer).SingleOrDefault(k => k.PublicKey == publicKey)));
+
+    private static readonly PerModelCompiledQuery<Func<LatchkeyDbContext, Guid, CancellationToken, Task<ConsumerKey?>>> KeyById = new(() =>
+        EF.CompileAsyncQuery((LatchkeyDbContext context, Guid keyId, CancellationToken ct) =>
+            context.ConsumerKeys.AsNoTracking().SingleOrDefault(k => k.Id == keyId)));
+
+    // Hosts share one protector (and its memo of decrypted keys); bare test containers of the registry get their own.
+    private readonly ConsumerKeyProtector _keys = keyProtector ?? new ConsumerKeyProtector(dataProtection);
 
     public async Task<CreatedConsumer> CreateAsync(string name, IReadOnlyList<string> redirectOrigins, CancellationToken ct)
     {
@@ -164,7 +180,7 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
             return null;
         }
 
-        var key = await db.ConsumerKeys.AsNoTracking().Include(k => k.Consumer).SingleOrDefaultAsync(k => k.PublicKey == publicKey, ct);
+        var key = await KeyByPublicKey.For(db)(db, publicKey, ct);
         if (key?.Consumer is null || key.ExpiresAt <= time.GetUtcNow())
         {
             return null;
@@ -173,19 +189,10 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
         return TryUnprotect(key) is { } privateKey ? new ResolvedConsumerKey(key.Consumer, key, privateKey) : null;
     }
 
-    private string? TryUnprotect(ConsumerKey key)
-    {
-        try
-        {
-            return _protector.Unprotect(key.ProtectedPrivateKey);
-        }
-        catch (CryptographicException)
-        {
-            // The Data Protection key ring lost the key that encrypted this pair: it can never
-            // verify a signature again, which to a client is the same as an unknown key.
-            return null;
-        }
-    }
+    private string? TryUnprotect(ConsumerKey key) => _keys.TryUnprotect(key.ProtectedPrivateKey);
+
+    /// <summary>The private key stored as <paramref name="protectedPrivateKey"/>, for callers that read the row themselves; null when it cannot be decrypted.</summary>
+    internal string? PrivateKeyOf(string protectedPrivateKey) => _keys.TryUnprotect(protectedPrivateKey);
 
     /// <summary>
     /// The private key of one pair, expired or not: authorize signs the access token with the pair
@@ -193,7 +200,7 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
     /// </summary>
     internal async Task<string?> FindPrivateKeyAsync(Guid keyId, CancellationToken ct)
     {
-        var key = await db.ConsumerKeys.AsNoTracking().SingleOrDefaultAsync(k => k.Id == keyId, ct);
+        var key = await KeyById.For(db)(db, keyId, ct);
         return key is null ? null : TryUnprotect(key);
     }
 
@@ -205,7 +212,7 @@ public sealed class ConsumerRegistry(LatchkeyDbContext db, IDataProtectionProvid
             Id = Guid.NewGuid(),
             ConsumerId = consumerId,
             PublicKey = SimpleSsoTokens.New(),
-            ProtectedPrivateKey = _protector.Protect(privateKey),
+            ProtectedPrivateKey = _keys.Protect(privateKey),
             CreatedAt = now,
         };
         return (key, privateKey);

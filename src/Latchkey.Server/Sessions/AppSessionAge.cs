@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Latchkey.Server.Oidc.Clients;
+using Latchkey.Server.SimpleSso;
 using Latchkey.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
@@ -13,13 +14,18 @@ namespace Latchkey.Server.Sessions;
 /// </summary>
 public sealed class AppSessionAge(LatchkeyDbContext db, IOpenIddictApplicationManager applications, TimeProvider time)
 {
+    // Compiled once: it runs on every simple-sso authorize, where EF's per-call query-cache lookup cost more than the query.
+    private static readonly PerModelCompiledQuery<Func<LatchkeyDbContext, string, CancellationToken, Task<TimeSpan?>>> ConsumerMaxAge = new(() =>
+        EF.CompileAsyncQuery((LatchkeyDbContext context, string name, CancellationToken ct) =>
+            context.Consumers.AsNoTracking().Where(c => c.Name == name).Select(c => c.MaxSessionAge).FirstOrDefault()));
+
     /// <summary>The app's limit, or null when it has none (or is unknown).</summary>
     public async Task<TimeSpan?> MaxAgeAsync(string protocol, string clientId, CancellationToken ct)
     {
         switch (protocol)
         {
             case SsoProtocols.SimpleSso:
-                return await db.Consumers.AsNoTracking().Where(c => c.Name == clientId).Select(c => c.MaxSessionAge).FirstOrDefaultAsync(ct);
+                return await ConsumerMaxAge.For(db)(db, clientId, ct);
             case SsoProtocols.Oidc:
                 var application = await applications.FindByClientIdAsync(clientId, ct);
                 return application is null ? null : ClientSettings.Read(await applications.GetPropertiesAsync(application, ct)).MaxSessionAge;

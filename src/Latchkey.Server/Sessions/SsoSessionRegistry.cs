@@ -115,9 +115,15 @@ public sealed class SsoSessionRegistry(
             throw new ArgumentException("Client id too long.", nameof(clientId));
         }
 
+        if (cache.KnowsParticipant(sessionId, protocol, clientId))
+        {
+            return;
+        }
+
         var participants = db.Set<SsoSessionParticipant>();
         if (await participants.AnyAsync(p => p.SessionId == sessionId && p.Protocol == protocol && p.ClientId == clientId, ct))
         {
+            cache.RememberParticipant(sessionId, protocol, clientId);
             return;
         }
 
@@ -140,6 +146,8 @@ public sealed class SsoSessionRegistry(
         {
             db.Entry(participant).State = EntityState.Detached;
         }
+
+        cache.RememberParticipant(sessionId, protocol, clientId);
     }
 
     /// <summary>

@@ -24,6 +24,9 @@ public sealed class SsoSessionStateCache(IMemoryCache cache, TimeProvider time)
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Eviction = TimeSpan.FromSeconds(5);
 
+    // Only saves a lookup per sign-in to an app; kept short so memory follows the number of recently active sessions.
+    private static readonly TimeSpan ParticipantEviction = TimeSpan.FromMinutes(1);
+
     private sealed record Entry(SsoSessionState? State, DateTimeOffset FetchedAt);
 
     /// <summary>The session's state, or null if it does not exist.</summary>
@@ -46,8 +49,21 @@ public sealed class SsoSessionStateCache(IMemoryCache cache, TimeProvider time)
     public void Remember(Guid sessionId, SsoSessionState? state, DateTimeOffset fetchedAt) =>
         cache.Set(Key(sessionId), new Entry(state, fetchedAt), new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = Eviction, Size = 1 });
 
+    /// <summary>
+    /// True when this node already saw (or wrote) the participant row of this app in this session. Participant rows
+    /// are never removed while their session exists, so a remembered one needs no database look.
+    /// </summary>
+    public bool KnowsParticipant(Guid sessionId, string protocol, string clientId) =>
+        cache.TryGetValue(ParticipantKey(sessionId, protocol, clientId), out _);
+
+    public void RememberParticipant(Guid sessionId, string protocol, string clientId) =>
+        cache.Set(ParticipantKey(sessionId, protocol, clientId), true, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = ParticipantEviction, Size = 1 });
+
     /// <summary>Forgets a session this node has just changed, so this node sees the change at once.</summary>
     public void Forget(Guid sessionId) => cache.Remove(Key(sessionId));
+
+    private static string ParticipantKey(Guid sessionId, string protocol, string clientId) =>
+        "latchkey:sso-participant:" + sessionId.ToString("N") + ":" + protocol + ":" + clientId;
 
     private static string Key(Guid sessionId) => "latchkey:sso-session:" + sessionId.ToString("N");
 }

@@ -21,6 +21,25 @@ internal static class AuthorizeEndpoint
     private const string Name = "authorize";
     private const string LoginPath = "/account/login";
 
+    // Compiled once (EF's per-call query-cache lookup cost more than these queries), and the key pair the
+    // token was issued under comes with the token instead of in a query of its own.
+    private static readonly PerModelCompiledQuery<Func<LatchkeyDbContext, string, CancellationToken, Task<PendingToken?>>> PendingByHash = new(() =>
+        EF.CompileAsyncQuery((LatchkeyDbContext db, string requestTokenHash, CancellationToken ct) =>
+            db.SimpleSsoTokens.AsNoTracking()
+                .Where(t => t.RequestTokenHash == requestTokenHash)
+                .Select(t => new PendingToken(
+                    t,
+                    t.Consumer,
+                    db.ConsumerKeys.Where(k => k.Id == t.ConsumerKeyId).Select(k => k.ProtectedPrivateKey).FirstOrDefault()))
+                .SingleOrDefault()));
+
+    private static readonly PerModelCompiledQuery<Func<LatchkeyDbContext, Guid, CancellationToken, Task<LatchkeyUser?>>> UserById = new(() =>
+        EF.CompileAsyncQuery((LatchkeyDbContext db, Guid userId, CancellationToken ct) =>
+            db.Users.AsNoTracking().SingleOrDefault(u => u.Id == userId)));
+
+    /// <summary>A request token's row, its consumer, and the stored (encrypted) private key of the pair it was issued under, if that pair still exists.</summary>
+    private sealed record PendingToken(SimpleSsoToken Token, Consumer? Consumer, string? ProtectedPrivateKey);
+
     public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, LatchkeyDbContext db, ConsumerRegistry consumers, UserManager<LatchkeyUser> users, TimeProvider time, ILoggerFactory loggers, SsoSessionRegistry sessions, AppSignInGate gate, IAuditLog audit)
     {
         var logger = loggers.CreateLogger(typeof(AuthorizeEndpoint));
@@ -36,11 +55,10 @@ internal static class AuthorizeEndpoint
             return;
         }
 
-        var token = SimpleSsoTokens.IsWellFormed(requestToken)
-            ? await db.SimpleSsoTokens.AsNoTracking().Include(t => t.Consumer)
-                .SingleOrDefaultAsync(t => t.RequestTokenHash == SimpleSsoHashes.Of(requestToken), context.RequestAborted)
+        var pending = SimpleSsoTokens.IsWellFormed(requestToken)
+            ? await PendingByHash.For(db)(db, SimpleSsoHashes.Of(requestToken), context.RequestAborted)
             : null;
-        if (token?.Consumer is null)
+        if (pending is not { Consumer: { } consumer } || pending.Token is not { } token)
         {
             await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.TokenNotFound);
             return;
@@ -70,7 +88,7 @@ internal static class AuthorizeEndpoint
         }
 
         var user = Guid.TryParse(users.GetUserId(authentication.Principal), out var userId)
-            ? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, context.RequestAborted)
+            ? await UserById.For(db)(db, userId, context.RequestAborted)
             : null;
         if (user is not { IsActive: true })
         {
@@ -79,7 +97,7 @@ internal static class AuthorizeEndpoint
         }
 
         // Per-app policy (MFA step-up or enrolment, session age) before anything is bound; the request token survives the detour.
-        var decision = await gate.CheckAsync(new AppReference(AppProtocols.SimpleSso, token.Consumer.Name), authentication.Principal, context.RequestAborted);
+        var decision = await gate.CheckAsync(new AppReference(AppProtocols.SimpleSso, consumer.Name), authentication.Principal, context.RequestAborted);
         if (decision != AppGateDecision.Allow)
         {
             var returnUrl = context.Request.PathBase + settings.BasePath + "authorize/?token=" + requestToken;
@@ -89,7 +107,7 @@ internal static class AuthorizeEndpoint
 
         // Signed with the pair the client started this login with, even if a rotation has since
         // scheduled its end: that client still holds it. Verify itself requires a live pair.
-        var privateKey = await consumers.FindPrivateKeyAsync(token.ConsumerKeyId, context.RequestAborted);
+        var privateKey = pending.ProtectedPrivateKey is { } protectedKey ? consumers.PrivateKeyOf(protectedKey) : null;
         if (privateKey is null)
         {
             await SimpleSsoHttp.RefuseAsync(context, logger, Name, SimpleSsoError.AccessDenied);
@@ -115,7 +133,7 @@ internal static class AuthorizeEndpoint
             return;
         }
 
-        Log.TokenBound(logger, token.Consumer.Name, user.Id);
+        Log.TokenBound(logger, consumer.Name, user.Id);
         await audit.AppendAsync(
             new AuditRecord(AuditEvents.SsoAuthorizeGranted, AuditOutcome.Success)
             {
@@ -123,7 +141,7 @@ internal static class AuthorizeEndpoint
                 ActorName = user.UserName,
                 SubjectId = user.Id,
                 SubjectName = user.UserName,
-                App = AuditRecord.SimpleSsoApp(token.Consumer.Name),
+                App = AuditRecord.SimpleSsoApp(consumer.Name),
                 Details = sessionId is { } sid ? new Dictionary<string, string> { ["session_id"] = sid.ToString("D") } : null,
             },
             context.RequestAborted);
@@ -131,7 +149,7 @@ internal static class AuthorizeEndpoint
         // Single logout needs to know which apps this session logged into.
         if (sessionId is { } participantSession)
         {
-            await sessions.RecordParticipantAsync(participantSession, SsoProtocols.SimpleSso, token.Consumer.Name, context.RequestAborted);
+            await sessions.RecordParticipantAsync(participantSession, SsoProtocols.SimpleSso, consumer.Name, context.RequestAborted);
         }
 
         var signed = UrlSafeToken.Seal(accessToken, new TimedSigner(privateKey), now);

@@ -12,6 +12,7 @@ public static class SimpleSsoServiceCollectionExtensions
     public static IServiceCollection AddLatchkeySimpleSso(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ConsumerKeyProtector>();
         services.TryAddScoped<ConsumerRegistry>();
         services.TryAddSingleton(provider => SimpleSsoSettings.From(provider.GetRequiredService<IOptions<LatchkeyOptions>>().Value.SimpleSso));
         services.TryAddSingleton<ExpiredTokenSweeper>();

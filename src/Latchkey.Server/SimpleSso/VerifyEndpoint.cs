@@ -15,6 +15,19 @@ internal static class VerifyEndpoint
 {
     private const string Name = "verify";
 
+    // Compiled once (EF's per-call query-cache lookup cost more than the query), and the bound user comes with
+    // the token rather than in a second query.
+    private static readonly PerModelCompiledQuery<Func<LatchkeyDbContext, string, Guid, CancellationToken, Task<TokenAndUser?>>> TokenWithUser = new(() =>
+        EF.CompileAsyncQuery((LatchkeyDbContext db, string accessTokenHash, Guid consumerId, CancellationToken ct) =>
+            (from t in db.SimpleSsoTokens.AsNoTracking()
+             where t.AccessTokenHash == accessTokenHash && t.ConsumerId == consumerId
+             join u in db.Users.AsNoTracking() on t.UserId equals (Guid?)u.Id into users
+             from u in users.DefaultIfEmpty()
+             select new TokenAndUser(t, u))
+            .SingleOrDefault()));
+
+    private sealed record TokenAndUser(SimpleSsoToken Token, LatchkeyUser? User);
+
     public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, ConsumerRegistry consumers, LatchkeyDbContext db, TimeProvider time, ILoggerFactory loggers, IAuditLog audit)
     {
         var logger = loggers.CreateLogger(typeof(VerifyEndpoint));
@@ -81,9 +94,8 @@ internal static class VerifyEndpoint
         var hash = SimpleSsoHashes.Of(accessToken);
 
         // Another consumer's token is "not found": a consumer must not learn that it exists.
-        var token = await db.SimpleSsoTokens.AsNoTracking()
-            .SingleOrDefaultAsync(t => t.AccessTokenHash == hash && t.ConsumerId == consumer.Id, ct);
-        if (token?.UserId is not { } userId)
+        var found = await TokenWithUser.For(db)(db, hash, consumer.Id, ct);
+        if (found?.Token is not { UserId: { } userId } token)
         {
             return SimpleSsoError.TokenNotFound;
         }
@@ -100,7 +112,7 @@ internal static class VerifyEndpoint
             return SimpleSsoError.TokenAlreadyUsed;
         }
 
-        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId, ct);
+        var user = found.User;
         if (user is not { IsActive: true, UserName.Length: > 0 })
         {
             return SimpleSsoError.AccessDenied;
