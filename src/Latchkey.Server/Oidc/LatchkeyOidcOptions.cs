@@ -34,6 +34,16 @@ public sealed class LatchkeyOidcOptions
     public TimeSpan RefreshTokenReuseLeeway { get; set; } = TimeSpan.Zero;
 
     public TimeSpan DeviceCodeLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often <see cref="OidcStorePruner"/> deletes spent token and authorization rows.</summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Spent rows (expired, redeemed, revoked, rejected) are kept at least this long after they were created —
+    /// for investigations, and so that presenting a redeemed refresh token is still recognised as reuse. Never less
+    /// than <see cref="RefreshTokenLifetime"/>: the pruner keeps rows that young regardless.
+    /// </summary>
+    public TimeSpan PruneAfter { get; set; } = TimeSpan.FromDays(14);
 }
 
 /// <summary>Startup validation of <see cref="LatchkeyOidcOptions"/>.</summary>
@@ -55,6 +65,8 @@ public sealed class LatchkeyOidcOptionsValidator : IValidateOptions<LatchkeyOidc
         Positive(options.AuthorizationCodeLifetime, nameof(options.AuthorizationCodeLifetime));
         Positive(options.RefreshTokenLifetime, nameof(options.RefreshTokenLifetime));
         Positive(options.DeviceCodeLifetime, nameof(options.DeviceCodeLifetime));
+        Positive(options.PruneInterval, nameof(options.PruneInterval));
+        Positive(options.PruneAfter, nameof(options.PruneAfter));
         if (options.RefreshTokenReuseLeeway < TimeSpan.Zero)
         {
             failures.Add("Latchkey:Oidc:RefreshTokenReuseLeeway must not be negative.");

@@ -46,6 +46,8 @@ public static class OidcServiceCollectionExtensions
         services.TryAddScoped<OidcPrincipalFactory>();
         services.TryAddScoped<OidcSessionLink>();
         services.TryAddScoped<OidcConsents>();
+        services.TryAddSingleton<OidcStorePruner>();
+        services.AddHostedService(provider => provider.GetRequiredService<OidcStorePruner>());
 
         services.AddOpenIddict()
             .AddServer(server =>
