@@ -55,6 +55,7 @@ internal static class AuthorizeEndpoint
             return;
         }
 
+        await SimpleSsoHttp.HoldConnectionAsync(db, context.RequestAborted);
         var pending = SimpleSsoTokens.IsWellFormed(requestToken)
             ? await PendingByHash.For(db)(db, SimpleSsoHashes.Of(requestToken), context.RequestAborted)
             : null;

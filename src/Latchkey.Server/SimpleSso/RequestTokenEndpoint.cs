@@ -18,6 +18,7 @@ internal static class RequestTokenEndpoint
     public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, ConsumerRegistry consumers, LatchkeyDbContext db, TimeProvider time, ILoggerFactory loggers, IAuditLog audit)
     {
         var logger = loggers.CreateLogger(typeof(RequestTokenEndpoint));
+        await SimpleSsoHttp.HoldConnectionAsync(db, context.RequestAborted);
         var request = await SimpleSsoHttp.ReadSignedRequestAsync(context, settings, consumers, time);
         if (!request.IsSuccess)
         {

@@ -31,6 +31,7 @@ internal static class VerifyEndpoint
     public static async Task HandleAsync(HttpContext context, SimpleSsoSettings settings, ConsumerRegistry consumers, LatchkeyDbContext db, TimeProvider time, ILoggerFactory loggers, IAuditLog audit)
     {
         var logger = loggers.CreateLogger(typeof(VerifyEndpoint));
+        await SimpleSsoHttp.HoldConnectionAsync(db, context.RequestAborted);
         var request = await SimpleSsoHttp.ReadSignedRequestAsync(context, settings, consumers, time);
         if (!request.IsSuccess)
         {
