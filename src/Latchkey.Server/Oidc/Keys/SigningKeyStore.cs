@@ -39,34 +39,40 @@ public sealed class SigningKeyStore(
     /// <summary>Creates an active key for each algorithm that has none (first start). True when anything was created.</summary>
     public async Task<bool> EnsureKeysAsync(CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        var keys = await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct);
-        var protector = SigningKeyMaterial.Protector(dataProtection);
-        var created = false;
         var added = new List<SigningKey>();
-        foreach (var algorithm in new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256, SigningKeyAlgorithms.A256KW })
+        await using (var transaction = await SigningKeyLock.BeginAsync(db, ct))
         {
-            // Only a key that is not retiring counts: if a node was down past every retirement, start afresh.
-            if (!keys.Any(k => k.Algorithm == algorithm && (k.RetiresAt is null || k.RetiresAt > now)))
+            // Read under the lock: a node that started at the same moment may have just created them.
+            var now = time.GetUtcNow();
+            var keys = await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct);
+            var protector = SigningKeyMaterial.Protector(dataProtection);
+            foreach (var algorithm in new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256, SigningKeyAlgorithms.A256KW })
             {
-                var key = SigningKeyMaterial.Create(algorithm, protector, now, now);
-                db.Add(key);
-                added.Add(key);
-                created = true;
+                // Only a key that is not retiring counts: if a node was down past every retirement, start afresh.
+                if (!keys.Any(k => k.Algorithm == algorithm && (k.RetiresAt is null || k.RetiresAt > now)))
+                {
+                    var key = SigningKeyMaterial.Create(algorithm, protector, now, now);
+                    db.Add(key);
+                    added.Add(key);
+                }
             }
-        }
 
-        if (created)
-        {
+            if (added.Count == 0)
+            {
+                return false;
+            }
+
             await db.SaveChangesAsync(ct);
-            await clusterBus.PublishAsync(ClusterChannels.KeysChanged, "created");
-            foreach (var key in added)
-            {
-                await AuditKeyAsync(Audit.AuditEvents.KeyCreated, key, ct);
-            }
+            await transaction.CommitAsync(ct);
         }
 
-        return created;
+        await clusterBus.PublishAsync(ClusterChannels.KeysChanged, "created");
+        foreach (var key in added)
+        {
+            await AuditKeyAsync(Audit.AuditEvents.KeyCreated, key, ct);
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -81,6 +87,67 @@ public sealed class SigningKeyStore(
             throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Only RS256 and ES256 keys rotate.");
         }
 
+        Rotation rotation;
+        await using (var transaction = await SigningKeyLock.BeginAsync(db, ct))
+        {
+            rotation = await RotateLockedAsync(algorithm, ct);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+
+        await AnnounceAsync(rotation, ct);
+        return rotation.Next;
+    }
+
+    /// <summary>
+    /// Rotates every signing algorithm whose current key started signing at least KeyRotationInterval ago.
+    /// Returns the algorithms rotated. Several nodes may run this at the same moment: the lock makes one rotate.
+    /// </summary>
+    public Task<IReadOnlyList<string>> RotateDueAsync(CancellationToken ct) => RotateDueAsync(options.Value.KeyRotationInterval, ct);
+
+    /// <summary>The same with an explicit interval (zero: nothing is due).</summary>
+    public async Task<IReadOnlyList<string>> RotateDueAsync(TimeSpan interval, CancellationToken ct)
+    {
+        if (interval <= TimeSpan.Zero)
+        {
+            return [];
+        }
+
+        var rotations = new List<Rotation>();
+        await using (var transaction = await SigningKeyLock.BeginAsync(db, ct))
+        {
+            var now = time.GetUtcNow();
+            var keys = await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct);
+            foreach (var algorithm in new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256 })
+            {
+                // The newest key not yet retiring decides: a pending next key means a rotation is already under way.
+                var newest = keys.Where(k => k.Algorithm == algorithm && k.RetiresAt is null).MaxBy(k => k.ActivatesAt);
+                if (newest is not null && newest.ActivatesAt + interval <= now)
+                {
+                    rotations.Add(await RotateLockedAsync(algorithm, ct));
+                }
+            }
+
+            if (rotations.Count == 0)
+            {
+                return [];
+            }
+
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+
+        foreach (var rotation in rotations)
+        {
+            await AnnounceAsync(rotation, ct);
+        }
+
+        return [.. rotations.Select(r => r.Next.Algorithm)];
+    }
+
+    /// <summary>Stages the rotation of <paramref name="algorithm"/> in the context; the caller holds the lock and saves.</summary>
+    private async Task<Rotation> RotateLockedAsync(string algorithm, CancellationToken ct)
+    {
         var now = time.GetUtcNow();
         var switchAt = now + options.Value.KeyPublishLead;
         var expiresAt = switchAt + RetentionAfterRetirement;
@@ -90,7 +157,8 @@ public sealed class SigningKeyStore(
         var current = await db.Set<SigningKey>()
             .Where(k => replaced.Contains(k.Algorithm))
             .ToListAsync(ct);
-        foreach (var key in current.Where(k => k.RetiresAt is null || k.RetiresAt > switchAt))
+        var retired = current.Where(k => k.RetiresAt is null || k.RetiresAt > switchAt).ToList();
+        foreach (var key in retired)
         {
             key.RetiresAt = switchAt;
             key.ExpiresAt = expiresAt;
@@ -104,46 +172,21 @@ public sealed class SigningKeyStore(
             db.Add(SigningKeyMaterial.Create(SigningKeyAlgorithms.A256KW, protector, now, switchAt));
         }
 
-        await db.SaveChangesAsync(ct);
+        return new Rotation(next, retired);
+    }
+
+    private async Task AnnounceAsync(Rotation rotation, CancellationToken ct)
+    {
         // Every node (and, from the CLI, every server) publishes the new key now rather than at its next refresh.
-        await clusterBus.PublishAsync(ClusterChannels.KeysChanged, next.Kid);
-        await AuditKeyAsync(Audit.AuditEvents.KeyRotated, next, ct);
-        foreach (var key in current.Where(k => k.RetiresAt == switchAt))
+        await clusterBus.PublishAsync(ClusterChannels.KeysChanged, rotation.Next.Kid);
+        await AuditKeyAsync(Audit.AuditEvents.KeyRotated, rotation.Next, ct);
+        foreach (var key in rotation.Retired)
         {
             await AuditKeyAsync(Audit.AuditEvents.KeyRetired, key, ct);
         }
-
-        return next;
     }
 
-    /// <summary>
-    /// Rotates every signing algorithm whose current key started signing at least KeyRotationInterval ago.
-    /// Returns the algorithms rotated.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> RotateDueAsync(CancellationToken ct)
-    {
-        var interval = options.Value.KeyRotationInterval;
-        if (interval == TimeSpan.Zero)
-        {
-            return [];
-        }
-
-        var now = time.GetUtcNow();
-        var keys = await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct);
-        var rotated = new List<string>();
-        foreach (var algorithm in new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256 })
-        {
-            // The newest key not yet retiring decides: a pending next key means a rotation is already under way.
-            var newest = keys.Where(k => k.Algorithm == algorithm && k.RetiresAt is null).MaxBy(k => k.ActivatesAt);
-            if (newest is not null && newest.ActivatesAt + interval <= now)
-            {
-                await RotateAsync(algorithm, ct);
-                rotated.Add(algorithm);
-            }
-        }
-
-        return rotated;
-    }
+    private sealed record Rotation(SigningKey Next, IReadOnlyList<SigningKey> Retired);
 
     private Task AuditKeyAsync(string eventName, SigningKey key, CancellationToken ct)
     {
