@@ -61,7 +61,7 @@ internal static class KeysCommands
         algorithm.AcceptOnlyFromAmong(SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256);
         var command = new Command(
             "rotate",
-            "Create the next key: published in JWKS now, signing after Latchkey:Oidc:KeyPublishLead (default 1h); the current key then stays published until every token it signed has expired. Running servers pick it up within 30 s.")
+            "Create the next key: published in JWKS now, signing after Latchkey:Oidc:KeyPublishLead (default 1h); the current key then stays published until every token it signed has expired. Running servers publish it within about a second with Latchkey:Redis (cluster notice), otherwise at their next key refresh (Latchkey:Oidc:KeyRefreshInterval, default 30 s).")
         {
             algorithm,
         };
