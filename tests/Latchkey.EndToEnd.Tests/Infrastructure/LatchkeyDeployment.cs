@@ -152,7 +152,7 @@ public class LatchkeyDeployment : IAsyncLifetime
 
         // Every test signs in from 127.0.0.1, and many tests sign the same few users in within a minute; the default
         // budgets are for the internet, not a test run. Lockout (not a rate limit) still stops a guesser here.
-        foreach (var policy in new[] { "Login", "Mfa", "PasswordReset", "Token" })
+        foreach (var policy in new[] { "Login", "Mfa", "PasswordReset", "Token", "Ceremony" })
         {
             startInfo.ArgumentList.Add($"--Latchkey:RateLimits:{policy}:PerIp:PermitLimit=1000000");
             startInfo.ArgumentList.Add($"--Latchkey:RateLimits:{policy}:PerAccount:PermitLimit=1000000");

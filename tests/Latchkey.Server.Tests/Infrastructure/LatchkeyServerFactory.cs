@@ -71,7 +71,7 @@ public class LatchkeyServerFactory : WebApplicationFactory<Program>
         _settings["Latchkey:Accounts:PasswordHashIterations"] = TestPasswordHashIterations.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _settings["Logging:LogLevel:Default"] = "Warning";
         // Tests sign in and call the token endpoint far more often than a person; rate-limit tests set their own budgets.
-        foreach (var policy in new[] { "Login", "Mfa", "PasswordReset", "Token" })
+        foreach (var policy in new[] { "Login", "Mfa", "PasswordReset", "Token", "Ceremony" })
         {
             _settings[$"Latchkey:RateLimits:{policy}:PerIp:PermitLimit"] = "1000000";
             _settings[$"Latchkey:RateLimits:{policy}:PerAccount:PermitLimit"] = "1000000";
