@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Load driver for the full simple-sso flow (protocol §3.1–3.3), replacing benchtool.py's Python driver:
-// the driver shares the 2 cores with the server, and Python spent more CPU per flow than the server did.
-// Node's built-in http with a keep-alive agent, one connection per loop, HMAC from node:crypto; no npm packages.
+// Load driver for the full simple-sso flow (protocol §3.1–3.3), replacing benchtool.py's Python driver: the
+// driver shares the 2 cores with the server, so every bit of its CPU per flow is taken from the server.
+// Raw keep-alive sockets (one per loop) with a minimal HTTP/1.1 client, HMAC from node:crypto; no npm packages.
 //
 //   sso-flow-driver.mjs BASE PUBLIC PRIVATE REDIRECT_TO COOKIE SECONDS PROCS LOOPS -> BENCH_RESULT line (flows)
 //
@@ -10,7 +10,7 @@
 // it counts only when all three succeed and verify answers a user. PROCS > 1 forks child processes.
 import { fork } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
-import http from "node:http";
+import net from "node:net";
 import { inflateSync } from "node:zlib";
 
 const [base, publicKey, privateKey, redirectTo, cookie, secondsArg, procsArg, loopsArg] = process.argv.slice(2);
@@ -50,31 +50,141 @@ function urlSafeValue(signed) { // URLSafeTimedSerializer: base64url(JSON), or "
 class FlowError extends Error {}
 
 const target = new URL(base);
-const agent = new http.Agent({ keepAlive: true, maxSockets: loops, maxFreeSockets: loops });
+const host = target.hostname;
+const port = Number(target.port || 80);
+const CRLF2 = Buffer.from("\r\n\r\n");
 
-function send(method, path, body, headers) {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host: target.hostname, port: target.port, method, path, agent, headers, timeout: 30_000 },
-      (response) => {
-        const chunks = [];
-        response.on("data", (chunk) => chunks.push(chunk));
-        response.on("end", () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
-        response.on("error", reject);
-      });
-    request.on("timeout", () => request.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
-    request.on("error", reject);
-    request.end(body);
-  });
+// A minimal HTTP/1.1 client on one keep-alive socket per loop, as each loop sends one request at a time. Node's http
+// module spent more CPU per flow than the server's own request handling on a 2-core machine; this one does only what
+// the three requests need: Content-Length, chunked or close-delimited bodies, Connection: close (gunicorn's sync
+// workers close after every response), Set-Cookie kept as a list.
+class Connection {
+  constructor() {
+    this.socket = null;
+    this.pending = null;
+  }
+
+  request(method, path, headers, body) {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject, buffer: Buffer.alloc(0), head: null };
+      if (!this.socket) this.connect();
+      const payload = body === undefined ? undefined : Buffer.from(body);
+      let head = `${method} ${path} HTTP/1.1\r\nHost: ${target.host}\r\n`;
+      for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+      if (payload) head += `Content-Length: ${payload.length}\r\n`;
+      this.socket.write(payload ? Buffer.concat([Buffer.from(head + "\r\n"), payload]) : head + "\r\n");
+    });
+  }
+
+  connect() {
+    const socket = net.connect({ host, port });
+    socket.setNoDelay(true);
+    socket.setTimeout(30_000, () => this.fail(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
+    socket.on("data", (chunk) => this.receive(chunk));
+    socket.on("error", (error) => this.fail(error));
+    socket.on("end", () => this.ended());
+    socket.on("close", () => this.fail(Object.assign(new Error("connection closed"), { code: "ECONNRESET" })));
+    this.socket = socket;
+  }
+
+  drop() {
+    if (this.socket) {
+      this.socket.removeAllListeners();
+      this.socket.on("error", () => {});
+      this.socket.destroy();
+      this.socket = null;
+    }
+  }
+
+  fail(error) {
+    const pending = this.pending;
+    this.pending = null;
+    this.drop();
+    if (pending) pending.reject(error);
+  }
+
+  ended() { // a close-delimited body ends with the connection
+    const pending = this.pending;
+    if (pending?.head && pending.head.framing === "close") {
+      this.pending = null;
+      this.drop();
+      pending.resolve({ ...pending.head.response, body: pending.buffer.toString("utf8") });
+    } else {
+      this.fail(Object.assign(new Error("connection closed"), { code: "ECONNRESET" }));
+    }
+  }
+
+  receive(chunk) {
+    const pending = this.pending;
+    if (!pending) return;
+    pending.buffer = pending.buffer.length ? Buffer.concat([pending.buffer, chunk]) : chunk;
+    if (!pending.head) {
+      const end = pending.buffer.indexOf(CRLF2);
+      if (end < 0) return;
+      pending.head = parseHead(pending.buffer.subarray(0, end).toString("latin1"));
+      pending.buffer = pending.buffer.subarray(end + 4);
+    }
+    const { head } = pending;
+    let body;
+    if (head.framing === "length") {
+      if (pending.buffer.length < head.length) return;
+      body = pending.buffer.subarray(0, head.length);
+    } else if (head.framing === "chunked") {
+      body = dechunk(pending.buffer);
+      if (!body) return;
+    } else {
+      return; // close-delimited: see ended()
+    }
+    this.pending = null;
+    if (head.close) this.drop();
+    pending.resolve({ ...head.response, body: body.toString("utf8") });
+  }
 }
 
-function signedPost(path, payload) {
-  const body = sign(JSON.stringify(payload));
-  return send("POST", target.pathname + path, body, {
+function parseHead(text) {
+  const lines = text.split("\r\n");
+  const [version, code] = lines[0].split(" ");
+  const headers = {};
+  for (let i = 1; i < lines.length; i++) {
+    const at = lines[i].indexOf(":");
+    if (at <= 0) continue;
+    const name = lines[i].slice(0, at).trim().toLowerCase();
+    const value = lines[i].slice(at + 1).trim();
+    if (name === "set-cookie") (headers[name] ??= []).push(value);
+    else headers[name] = value;
+  }
+  const status = Number(code);
+  const connection = (headers.connection ?? "").toLowerCase();
+  const close = connection.includes("close") || (version === "HTTP/1.0" && !connection.includes("keep-alive"));
+  const bodiless = status === 204 || status === 304 || (status >= 100 && status < 200);
+  const framing = bodiless ? "length"
+    : /chunked/i.test(headers["transfer-encoding"] ?? "") ? "chunked"
+      : headers["content-length"] !== undefined ? "length" : "close";
+  const length = bodiless ? 0 : Number(headers["content-length"] ?? 0);
+  return { response: { status, headers }, framing, length, close: close || framing === "close" };
+}
+
+function dechunk(buffer) { // the whole body once every chunk and the terminator are in, else null
+  const parts = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = buffer.indexOf("\r\n", at);
+    if (lineEnd < 0) return null;
+    const size = Number.parseInt(buffer.subarray(at, lineEnd).toString("latin1"), 16);
+    if (size === 0) {
+      return buffer.indexOf(CRLF2, lineEnd - 2) >= 0 ? Buffer.concat(parts) : null;
+    }
+    if (buffer.length < lineEnd + 2 + size + 2) return null;
+    parts.push(buffer.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+}
+
+function signedPost(connection, path, payload) {
+  return connection.request("POST", target.pathname + path, {
     "X-Services-Public-Key": publicKey,
     "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(body),
-  });
+  }, sign(JSON.stringify(payload)));
 }
 
 // A browser's cookie jar, one per loop: the server may renew its cookie (Identity re-issues it after each
@@ -106,18 +216,18 @@ class CookieJar {
   }
 }
 
-async function flow(jar) {
-  let response = await signedPost("request-token/", { redirect_to: redirectTo });
+async function flow(connection, jar) {
+  let response = await signedPost(connection, "request-token/", { redirect_to: redirectTo });
   if (response.status !== 200) throw new FlowError(`request-token ${response.status} ${response.body.slice(0, 200)}`);
   const requestToken = JSON.parse(payloadOf(response.body)).request_token;
 
-  response = await send("GET", `${target.pathname}authorize/?token=${encodeURIComponent(requestToken)}`, undefined, { Cookie: jar.header });
+  response = await connection.request("GET", `${target.pathname}authorize/?token=${encodeURIComponent(requestToken)}`, { Cookie: jar.header });
   jar.update(response.headers["set-cookie"]);
   const location = response.headers.location ?? "";
   const signed = response.status === 302 ? new URL(location, base).searchParams.get("access_token") : null;
   if (!signed) throw new FlowError(`authorize ${response.status} ${location.slice(0, 200)}`);
 
-  response = await signedPost("verify/", { access_token: urlSafeValue(signed) });
+  response = await signedPost(connection, "verify/", { access_token: urlSafeValue(signed) });
   if (response.status !== 200 || !("username" in JSON.parse(payloadOf(response.body)))) {
     throw new FlowError(`verify ${response.status} ${response.body.slice(0, 200)}`);
   }
@@ -139,18 +249,19 @@ async function work() { // one process: LOOPS concurrent flow loops until the de
   const deadline = started + seconds * 1000;
   await Promise.all(Array.from({ length: loops }, async () => {
     const jar = new CookieJar(cookie);
+    const connection = new Connection();
     while (performance.now() < deadline) {
       const flowStarted = performance.now();
       try {
-        await flow(jar);
+        await flow(connection, jar);
         latencies.push(Math.round((performance.now() - flowStarted) * 1000));
       } catch (error) {
+        connection.drop(); // a failed flow starts over on a fresh connection
         classify(error, counts);
         if (reported++ < 3) console.error(`flow failed: ${error.message}`);
       }
     }
   }));
-  agent.destroy();
   return { latencies, counts, durationUs: Math.round((performance.now() - started) * 1000) };
 }
 
