@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Helpers for bench/run.sh that wrk cannot do: drive a real sign-in and code flow, measure password
-sign-ins per second and the raw PBKDF2 rate, seed sessions. Standard library only (plus nothing):
-the bench fetches nothing, so this avoids python3-requests too.
+sign-ins per second and the raw PBKDF2 rate, seed sessions, sign a browser in for its session cookie.
+The simple-sso flow driver is tools/sso-flow-driver.mjs (Node: about half the CPU per flow).
+Standard library only (plus nothing): the bench fetches nothing, so this avoids python3-requests too.
 
   benchtool.py refresh-token URL CLIENT_ID SECRET REDIRECT_URI USER PASSWORD   -> prints a refresh token
   benchtool.py signins URL USER PASSWORD SECONDS WORKERS                        -> BENCH_RESULT line
   benchtool.py hashrate ITERATIONS SECONDS WORKERS                              -> hashes/s (PBKDF2-HMAC-SHA512, Identity v3)
   benchtool.py seed-sessions SQLITE_DB USER_ID COUNT                            -> inserts COUNT active sessions
-  benchtool.py simple-sso BASE PUBLIC PRIVATE REDIRECT_TO COOKIE SECONDS PROCS THREADS -> BENCH_RESULT line (flows)
   benchtool.py session-cookie URL USER PASSWORD                                  -> "name=value; ..." of a signed-in browser
 """
-import base64, hashlib, hmac, http.client, http.cookiejar, json, multiprocessing, os, re, secrets, sqlite3, sys, threading, time, uuid
+import base64, hashlib, http.cookiejar, json, multiprocessing, os, re, secrets, sqlite3, sys, threading, time, uuid
 import urllib.error, urllib.parse, urllib.request
 
 
@@ -129,82 +129,6 @@ def seed_sessions(db, user_id, count):
     print(connection.execute("SELECT COUNT(*) FROM SsoSessions WHERE EndedAt IS NULL").fetchone()[0])
 
 
-def b64u(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
-def sso_sign(key, payload):
-    """itsdangerous TimedSerializer envelope (django-concat key derivation, HMAC-SHA1, Unix epoch)."""
-    now = int(time.time())
-    head = payload + b"." + b64u(now.to_bytes((now.bit_length() + 7) // 8, "big"))
-    return head + b"." + b64u(hmac.new(key, head, hashlib.sha1).digest())
-
-
-def sso_payload(signed):
-    return signed.rsplit(b".", 2)[0]
-
-
-def _sso_worker(args):
-    base, public, private, redirect_to, cookie, seconds, threads = args
-    target = urllib.parse.urlsplit(base)
-    key = hashlib.sha1(b"itsdangerous" + b"signer" + private.encode()).digest()
-    latencies, errors, lock = [], [0], threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def work():
-        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-        headers = {"X-Services-Public-Key": public, "Content-Type": "application/json"}
-        while time.monotonic() < deadline:
-            started = time.monotonic()
-            try:
-                body = sso_sign(key, json.dumps({"redirect_to": redirect_to}).encode())
-                connection.request("POST", target.path + "request-token/", body, headers)
-                response = connection.getresponse(); data = response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"request-token {response.status} {data[:200]!r}")
-                request_token = json.loads(sso_payload(data))["request_token"]
-                connection.request("GET", target.path + "authorize/?token=" + request_token, headers={"Cookie": cookie})
-                response = connection.getresponse(); response.read()
-                location = response.getheader("Location") or ""
-                signed = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("access_token", [""])[0]
-                if response.status != 302 or not signed:
-                    raise RuntimeError(f"authorize {response.status} {location[:200]}")
-                encoded = sso_payload(signed.encode())
-                access_token = json.loads(base64.urlsafe_b64decode(encoded + b"=" * (-len(encoded) % 4)))
-                connection.request("POST", target.path + "verify/", sso_sign(key, json.dumps({"access_token": access_token}).encode()), headers)
-                response = connection.getresponse(); data = response.read()
-                if response.status != 200 or "username" not in json.loads(sso_payload(data)):
-                    raise RuntimeError(f"verify {response.status} {data[:200]!r}")
-                with lock:
-                    latencies.append(time.monotonic() - started)
-            except Exception as error:
-                with lock:
-                    errors[0] += 1
-                    if errors[0] <= 3:
-                        print(f"flow failed: {error}", file=sys.stderr)
-                connection.close()
-                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-
-    pool = [threading.Thread(target=work) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return latencies, errors[0]
-
-
-def simple_sso(base, public, private, redirect_to, cookie, seconds, processes, threads):
-    started = time.monotonic()
-    with multiprocessing.Pool(processes) as pool:
-        results = pool.map(_sso_worker, [(base, public, private, redirect_to, cookie, seconds, threads)] * processes)
-    elapsed = time.monotonic() - started
-    latencies = sorted(l for part, _ in results for l in part)
-    errors = sum(e for _, e in results)
-    pct = lambda p: int(1e6 * latencies[min(len(latencies) - 1, int(p * len(latencies)))]) if latencies else 0
-    print(f"BENCH_RESULT requests={len(latencies)} duration_us={int(elapsed * 1e6)} status_errors={errors} connect_errors=0 read_errors=0 "
-          f"write_errors=0 timeouts=0 p50_us={pct(0.50)} p90_us={pct(0.90)} p99_us={pct(0.99)} max_us={pct(1.0)}")
-
-
 def session_cookie(base, user, password):
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
@@ -222,8 +146,6 @@ if __name__ == "__main__":
         signins(args[0], args[1], args[2], float(args[3]), int(args[4]))
     elif command == "hashrate":
         hashrate(int(args[0]), float(args[1]), int(args[2]))
-    elif command == "simple-sso":
-        simple_sso(args[0], args[1], args[2], args[3], args[4], float(args[5]), int(args[6]), int(args[7]))
     elif command == "session-cookie":
         session_cookie(*args)
     elif command == "seed-sessions":
