@@ -88,4 +88,35 @@ public sealed class StorageTests
         Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
             LatchkeyServer.BuildForCommands([$"--Latchkey:DataDirectory={factory.DataDirectory}", "--Latchkey:Storage:Provider=Oracle"]));
     }
+
+    [Theory]
+    [InlineData(null, 1L)]
+    [InlineData("false", 2L)]
+    public async Task Every_sqlite_connection_has_the_tuning_pragmas_also_when_reused_from_the_pool_or_opened_anew(string? relaxedSync, long synchronous)
+    {
+        await using var factory = new LatchkeyServerFactory();
+        if (relaxedSync is not null)
+        {
+            factory.WithSetting("Latchkey:Storage:SqliteRelaxedSync", relaxedSync);
+        }
+
+        _ = factory.Server;
+
+        async Task<(long Synchronous, long BusyTimeout)> PragmasAsync() => await factory.WithScopeAsync(async services =>
+        {
+            var db = services.GetRequiredService<LatchkeyDbContext>();
+            await db.Database.OpenConnectionAsync();
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA synchronous";
+            var sync = (long)(await command.ExecuteScalarAsync())!;
+            command.CommandText = "PRAGMA busy_timeout";
+            return (sync, (long)(await command.ExecuteScalarAsync())!);
+        });
+
+        // 1 = NORMAL (the default, relaxed), 2 = FULL.
+        Assert.Equal((synchronous, 5000L), await PragmasAsync());
+        Assert.Equal((synchronous, 5000L), await PragmasAsync()); // the pooled handle, tuned once
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Assert.Equal((synchronous, 5000L), await PragmasAsync()); // a new handle
+    }
 }
