@@ -39,22 +39,23 @@ public sealed class SigningKeyStore(
     /// <summary>Creates an active key for each algorithm that has none (first start). True when anything was created.</summary>
     public async Task<bool> EnsureKeysAsync(CancellationToken ct)
     {
+        // Every start asks; almost always every key is there, and that answer needs no lock.
+        if (Missing(await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct), time.GetUtcNow()).Count == 0)
+        {
+            return false;
+        }
+
+        var protector = ReadyProtector();
         var added = new List<SigningKey>();
         await using (var transaction = await SigningKeyLock.BeginAsync(db, ct))
         {
-            // Read under the lock: a node that started at the same moment may have just created them.
+            // Read again under the lock: a node that started at the same moment may have just created them.
             var now = time.GetUtcNow();
-            var keys = await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct);
-            var protector = SigningKeyMaterial.Protector(dataProtection);
-            foreach (var algorithm in new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256, SigningKeyAlgorithms.A256KW })
+            foreach (var algorithm in Missing(await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct), now))
             {
-                // Only a key that is not retiring counts: if a node was down past every retirement, start afresh.
-                if (!keys.Any(k => k.Algorithm == algorithm && (k.RetiresAt is null || k.RetiresAt > now)))
-                {
-                    var key = SigningKeyMaterial.Create(algorithm, protector, now, now);
-                    db.Add(key);
-                    added.Add(key);
-                }
+                var key = SigningKeyMaterial.Create(algorithm, protector, now, now);
+                db.Add(key);
+                added.Add(key);
             }
 
             if (added.Count == 0)
@@ -87,10 +88,11 @@ public sealed class SigningKeyStore(
             throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Only RS256 and ES256 keys rotate.");
         }
 
+        var protector = ReadyProtector();
         Rotation rotation;
         await using (var transaction = await SigningKeyLock.BeginAsync(db, ct))
         {
-            rotation = await RotateLockedAsync(algorithm, ct);
+            rotation = await RotateLockedAsync(algorithm, protector, ct);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
         }
@@ -113,19 +115,20 @@ public sealed class SigningKeyStore(
             return [];
         }
 
+        // Asked on every refresh tick; only a due rotation takes the lock.
+        if (Due(await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct), interval, time.GetUtcNow()).Count == 0)
+        {
+            return [];
+        }
+
+        var protector = ReadyProtector();
         var rotations = new List<Rotation>();
         await using (var transaction = await SigningKeyLock.BeginAsync(db, ct))
         {
-            var now = time.GetUtcNow();
-            var keys = await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct);
-            foreach (var algorithm in new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256 })
+            // Decided again under the lock: another node's schedule may have fired first.
+            foreach (var algorithm in Due(await db.Set<SigningKey>().AsNoTracking().ToListAsync(ct), interval, time.GetUtcNow()))
             {
-                // The newest key not yet retiring decides: a pending next key means a rotation is already under way.
-                var newest = keys.Where(k => k.Algorithm == algorithm && k.RetiresAt is null).MaxBy(k => k.ActivatesAt);
-                if (newest is not null && newest.ActivatesAt + interval <= now)
-                {
-                    rotations.Add(await RotateLockedAsync(algorithm, ct));
-                }
+                rotations.Add(await RotateLockedAsync(algorithm, protector, ct));
             }
 
             if (rotations.Count == 0)
@@ -146,7 +149,7 @@ public sealed class SigningKeyStore(
     }
 
     /// <summary>Stages the rotation of <paramref name="algorithm"/> in the context; the caller holds the lock and saves.</summary>
-    private async Task<Rotation> RotateLockedAsync(string algorithm, CancellationToken ct)
+    private async Task<Rotation> RotateLockedAsync(string algorithm, IDataProtector protector, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var switchAt = now + options.Value.KeyPublishLead;
@@ -164,7 +167,6 @@ public sealed class SigningKeyStore(
             key.ExpiresAt = expiresAt;
         }
 
-        var protector = SigningKeyMaterial.Protector(dataProtection);
         var next = SigningKeyMaterial.Create(algorithm, protector, now, switchAt);
         db.Add(next);
         if (replaced.Length > 1)
@@ -187,6 +189,29 @@ public sealed class SigningKeyStore(
     }
 
     private sealed record Rotation(SigningKey Next, IReadOnlyList<SigningKey> Retired);
+
+    /// <summary>Algorithms with no key that is active or still to come (only a key that is not retiring counts).</summary>
+    private static List<string> Missing(List<SigningKey> keys, DateTimeOffset now) =>
+        [.. new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256, SigningKeyAlgorithms.A256KW }
+            .Where(algorithm => !keys.Any(k => k.Algorithm == algorithm && (k.RetiresAt is null || k.RetiresAt > now)))];
+
+    /// <summary>Signing algorithms whose newest not-retiring key started signing at least <paramref name="interval"/> ago.</summary>
+    private static List<string> Due(List<SigningKey> keys, TimeSpan interval, DateTimeOffset now) =>
+        [.. new[] { SigningKeyAlgorithms.RS256, SigningKeyAlgorithms.ES256 }.Where(algorithm =>
+            // A pending next key (not retiring, activating later) means a rotation is already under way.
+            keys.Where(k => k.Algorithm == algorithm && k.RetiresAt is null).MaxBy(k => k.ActivatesAt) is { } newest
+            && newest.ActivatesAt + interval <= now)];
+
+    /// <summary>
+    /// The key protector, with Data Protection's own key ring made ready first: on a fresh database the first Protect
+    /// writes that key ring through another connection, which SQLite's write lock (held while keys change) would block.
+    /// </summary>
+    private IDataProtector ReadyProtector()
+    {
+        var protector = SigningKeyMaterial.Protector(dataProtection);
+        _ = protector.Protect([0]);
+        return protector;
+    }
 
     private Task AuditKeyAsync(string eventName, SigningKey key, CancellationToken ct)
     {
