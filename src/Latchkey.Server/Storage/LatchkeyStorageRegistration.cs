@@ -16,19 +16,19 @@ public static class LatchkeyStorageRegistration
 {
     public static IServiceCollection AddLatchkeyStorage(this IServiceCollection services)
     {
-        // Options built once per process, not per request scope: building them (UseSqlite/UseNpgsql, warnings
-        // configuration) showed up in the token endpoint's CPU profile. They depend only on singleton options.
-        services.AddDbContext<SqliteLatchkeyDbContext>((sp, options) =>
-            {
-                var latchkey = sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value;
-                options.UseSqlite(ResolveConnectionString(latchkey))
-                    .AddInterceptors(new SqliteConnectionTuning(latchkey.Storage.SqliteRelaxedSync));
-            },
-            optionsLifetime: ServiceLifetime.Singleton);
+        // Pooled contexts: a request scope leases a ready context (model, options, services wired) instead of building one,
+        // which showed up in every request's profile (three per simple-sso flow). Options are built once per process; they
+        // depend only on singleton options. EF Core resets a context's state (tracking, open connection, transaction)
+        // when the scope returns it.
+        services.AddDbContextPool<SqliteLatchkeyDbContext>((sp, options) =>
+        {
+            var latchkey = sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value;
+            options.UseSqlite(ResolveConnectionString(latchkey))
+                .AddInterceptors(new SqliteConnectionTuning(latchkey.Storage.SqliteRelaxedSync));
+        });
 
-        services.AddDbContext<PostgreSqlLatchkeyDbContext>((sp, options) =>
-            options.UseNpgsql(ResolveConnectionString(sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value)),
-            optionsLifetime: ServiceLifetime.Singleton);
+        services.AddDbContextPool<PostgreSqlLatchkeyDbContext>((sp, options) =>
+            options.UseNpgsql(ResolveConnectionString(sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value)));
 
         services.AddScoped<LatchkeyDbContext>(sp =>
             sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value.Storage.ProviderKind switch
