@@ -12,6 +12,7 @@ public static class LatchkeyServer
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
+        LatchkeyLoggingDefaults.AddTo(builder.Configuration);
         if (!HasListenAddress(builder.Configuration))
         {
             builder.WebHost.UseUrls(DefaultUrl);
@@ -53,6 +54,7 @@ public static class LatchkeyServer
     public static IHost BuildForCommands(string[] args)
     {
         var builder = Host.CreateApplicationBuilder(args);
+        LatchkeyLoggingDefaults.AddTo(builder.Configuration);
         builder.Services.AddLatchkeyCore();
         var host = builder.Build();
         try

@@ -3,6 +3,7 @@ using Latchkey.Server.Storage.KeyRing;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Latchkey.Server.Storage;
@@ -24,7 +25,11 @@ public static class LatchkeyStorageRegistration
         {
             var latchkey = sp.GetRequiredService<IOptions<LatchkeyOptions>>().Value;
             options.UseSqlite(ResolveConnectionString(latchkey))
-                .AddInterceptors(new SqliteConnectionTuning(latchkey.Storage.SqliteRelaxedSync));
+                .AddInterceptors(new SqliteConnectionTuning(latchkey.Storage.SqliteRelaxedSync))
+                // SQLite table rebuilds run "PRAGMA foreign_keys = 0" outside the migration's transaction; the rebuild itself
+                // is transactional and the PRAGMA lasts only for the connection, so a crash leaves nothing half-applied. The
+                // warning would greet every first start; it stays visible at Information.
+                .ConfigureWarnings(warnings => warnings.Log((RelationalEventId.NonTransactionalMigrationOperationWarning, LogLevel.Information)));
         });
 
         services.AddDbContextPool<PostgreSqlLatchkeyDbContext>((sp, options) =>
