@@ -21,16 +21,8 @@ internal static class AuditChainLock
     /// BEGIN IMMEDIATE, taking the file's write lock, which every process honours. PostgreSQL: a
     /// transaction-scoped advisory lock, released at commit or rollback.
     /// </summary>
-    public static async Task<IDbContextTransaction> BeginAsync(LatchkeyDbContext db, CancellationToken ct)
-    {
-        var transaction = await db.Database.BeginTransactionAsync(ct);
-        if (db.Database.IsNpgsql())
-        {
-            await db.Database.ExecuteSqlRawAsync(PostgreSqlLock, ct);
-        }
-
-        return transaction;
-    }
+    public static Task<IDbContextTransaction> BeginAsync(LatchkeyDbContext db, CancellationToken ct) =>
+        DatabaseLock.BeginAsync(db, PostgreSqlLockId, ct);
 
     /// <summary>The same lock on a plain ADO.NET connection (the audit writer's own, see <see cref="AuditWriter"/>).</summary>
     public static async Task<DbTransaction> BeginAsync(DbConnection connection, CancellationToken ct)

@@ -1,5 +1,4 @@
 using Latchkey.Server.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Latchkey.Server.Oidc.Keys;
@@ -15,14 +14,6 @@ internal static class SigningKeyLock
     /// <summary>"LKKEYS01".</summary>
     public const long PostgreSqlLockId = 0x4C4B_4B45_5953_3031;
 
-    public static async Task<IDbContextTransaction> BeginAsync(LatchkeyDbContext db, CancellationToken ct)
-    {
-        var transaction = await db.Database.BeginTransactionAsync(ct);
-        if (db.Database.IsNpgsql())
-        {
-            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({PostgreSqlLockId})", ct);
-        }
-
-        return transaction;
-    }
+    public static Task<IDbContextTransaction> BeginAsync(LatchkeyDbContext db, CancellationToken ct) =>
+        DatabaseLock.BeginAsync(db, PostgreSqlLockId, ct);
 }
