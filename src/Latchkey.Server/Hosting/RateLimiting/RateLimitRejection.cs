@@ -31,28 +31,26 @@ public sealed class RateLimitRejection(TimeProvider time, ILogger<RateLimitRejec
         logger.LogWarning("Rate limit '{Policy}' reached for {Client}; retry after {Seconds} s.", target?.Policy, target?.ClientKey, seconds);
         await AuditAsync(http, target, ct);
 
-        if (target?.Policy == RateLimitPolicies.Token)
+        var json = target?.Policy switch
         {
             // RFC 8628 defines slow_down for device polling; elsewhere OAuth's temporarily_unavailable is the closest error.
-            var error = RateLimitTargetMiddleware.IsDeviceCodePoll(http) ? "slow_down" : "temporarily_unavailable";
-            http.Response.ContentType = "application/json; charset=utf-8";
-            await JsonSerializer.SerializeAsync(http.Response.Body, new Dictionary<string, string>
+            RateLimitPolicies.Token => new Dictionary<string, string>
             {
-                ["error"] = error,
+                ["error"] = RateLimitTargetMiddleware.IsDeviceCodePoll(http) ? "slow_down" : "temporarily_unavailable",
                 ["error_description"] = $"Too many requests. Try again in {seconds} seconds.",
-            }, cancellationToken: ct);
-            return;
-        }
-
-        if (target?.Policy == RateLimitPolicies.Ceremony)
-        {
+            },
             // Asked for by script (passkeys.js), which shows "message" the way it shows the passkey endpoints' own errors.
-            http.Response.ContentType = "application/json; charset=utf-8";
-            await JsonSerializer.SerializeAsync(http.Response.Body, new Dictionary<string, string>
+            RateLimitPolicies.Ceremony => new Dictionary<string, string>
             {
                 ["error"] = "rate_limited",
                 ["message"] = MessageFor(target.Policy, seconds),
-            }, cancellationToken: ct);
+            },
+            _ => null,
+        };
+        if (json is not null)
+        {
+            http.Response.ContentType = "application/json; charset=utf-8";
+            await JsonSerializer.SerializeAsync(http.Response.Body, json, cancellationToken: ct);
             return;
         }
 
