@@ -13,28 +13,20 @@ public sealed class AppMfaModel(AppMfaSettings settings) : AdminPageModel
 
     public async Task<IActionResult> OnPostAsync(string? protocol, string? clientId, bool requireMfa, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(clientId) || clientId.Length > 255)
+        if (string.IsNullOrEmpty(clientId) || clientId.Length > 255 || AppEditPage.For(protocol, clientId) is not { } edit)
         {
             return BadRequest();
         }
 
-        var (found, page, route) = protocol switch
-        {
-            AppProtocols.SimpleSso => (await settings.SetConsumerAsync(clientId, requireMfa, ct), "/Admin/Consumers/Edit", (object)new { name = clientId }),
-            AppProtocols.Oidc => (await settings.SetClientAsync(clientId, requireMfa, ct), "/Admin/Clients/Edit", new { clientId }),
-            _ => (false, "", new { }),
-        };
-        if (page.Length == 0)
-        {
-            return BadRequest();
-        }
-
+        var found = protocol == AppProtocols.SimpleSso
+            ? await settings.SetConsumerAsync(clientId, requireMfa, ct)
+            : await settings.SetClientAsync(clientId, requireMfa, ct);
         if (!found)
         {
             return NotFound();
         }
 
         StatusMessage = requireMfa ? $"'{clientId}' now requires MFA." : $"'{clientId}' no longer requires MFA.";
-        return RedirectToPage(page, route);
+        return RedirectToPage(edit.Page, edit.Route);
     }
 }

@@ -12,18 +12,16 @@ public sealed class AppSessionsModel(AppSessionSettings settings) : AdminPageMod
 
     public async Task<IActionResult> OnPostAsync(string? protocol, string? clientId, string? maxSessionAge, string? backChannelLogoutUrl, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(clientId) || clientId.Length > 255 || (protocol != AppProtocols.SimpleSso && protocol != AppProtocols.Oidc))
+        if (string.IsNullOrEmpty(clientId) || clientId.Length > 255 || AppEditPage.For(protocol, clientId) is not { } edit)
         {
             return BadRequest();
         }
 
-        var page = protocol == AppProtocols.SimpleSso ? "/Admin/Consumers/Edit" : "/Admin/Clients/Edit";
-        var route = protocol == AppProtocols.SimpleSso ? (object)new { name = clientId } : new { clientId };
         var age = TimeSpan.Zero;
         if (!string.IsNullOrWhiteSpace(maxSessionAge) && (!DurationParser.TryParse(maxSessionAge.Trim(), out age) || age <= TimeSpan.Zero))
         {
             StatusMessage = $"'{maxSessionAge}' is not a duration such as 30m, 8h or 1d.";
-            return RedirectToPage(page, route);
+            return RedirectToPage(edit.Page, edit.Route);
         }
 
         bool found;
@@ -36,7 +34,7 @@ public sealed class AppSessionsModel(AppSessionSettings settings) : AdminPageMod
         catch (AppSessionSettingsException e)
         {
             StatusMessage = e.Message;
-            return RedirectToPage(page, route);
+            return RedirectToPage(edit.Page, edit.Route);
         }
 
         if (!found)
@@ -45,6 +43,6 @@ public sealed class AppSessionsModel(AppSessionSettings settings) : AdminPageMod
         }
 
         StatusMessage = $"Session settings of '{clientId}' saved.";
-        return RedirectToPage(page, route);
+        return RedirectToPage(edit.Page, edit.Route);
     }
 }
